@@ -1,0 +1,100 @@
+/*
+ * vkasan.h - public interface of vkasan, a userspace KASAN for vmalloc-style
+ * memory with on-demand, shared, lazily released shadow.
+ *
+ * Memory from vk_vmalloc() lives in one large arena.  Programs built with
+ * vkasan-cc (or -fsanitize=kernel-address and the runtime) get byte-precise
+ * out-of-bounds and use-after-free reports on it, in the kernel's KASAN format.
+ *
+ * All functions are thread-safe.  The runtime initialises itself before
+ * main(); calling any of these earlier (from another constructor) is fine.
+ */
+#ifndef VKASAN_H
+#define VKASAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VKASAN_VERSION_MAJOR 0
+#define VKASAN_VERSION_MINOR 1
+
+/*
+ * Allocate size bytes in the vmalloc arena.  The mapping is page-granular and
+ * followed by a guard page; only [p, p + size) is accessible to checked code.
+ * Returns NULL for size 0, for sizes that do not fit the arena, and when
+ * memory for the mapping or its shadow cannot be obtained.
+ */
+void *vk_vmalloc(size_t size);
+
+/* As vk_vmalloc, with the memory zeroed. */
+void *vk_vzalloc(size_t size);
+
+/*
+ * As vk_vmalloc, with the start aligned to align (a power of two; anything
+ * below the page size means the page size).  A bad alignment returns NULL.
+ */
+void *vk_vmalloc_aligned(size_t size, size_t align);
+
+/*
+ * Free a mapping.  NULL is a no-op.  The mapping is poisoned at once and its
+ * address range is quarantined on the lazy list until the next purge.  A
+ * pointer that is not the start of a live mapping gets a KASAN report
+ * (double-free or invalid-free) and is otherwise ignored.
+ */
+void vk_vfree(const void *p);
+
+/* Requested size of a live mapping, or 0 if p is not the start of one. */
+size_t vk_vmalloc_size(const void *p);
+
+/*
+ * Purge now: return lazily freed ranges to free space and release the shadow
+ * pages no live mapping needs any more.
+ */
+void vk_purge(void);
+
+struct vk_stats {
+	uint64_t live_areas;                   /* mappings handed out, not freed */
+	uint64_t live_bytes;                   /* sum of their requested sizes */
+	uint64_t lazy_areas;                   /* freed, waiting for a purge */
+	uint64_t lazy_bytes;                   /* their size incl. guard pages */
+	uint64_t free_regions;                 /* nodes in the free-space tree */
+	uint64_t shadow_pages;                 /* shadow pages present now */
+	uint64_t shadow_pages_populated_total; /* shadow pages ever backed */
+	uint64_t shadow_pages_released_total;  /* shadow pages ever released */
+	uint64_t shadow_populate_calls;        /* OS calls made to back shadow */
+	uint64_t shadow_release_calls;         /* OS calls made to release it */
+	uint64_t purges;                       /* purges run */
+	uint64_t alloc_failures;               /* vk_vmalloc calls returning NULL */
+	uint64_t reports;                      /* KASAN reports printed */
+	uint64_t arena_base;                   /* first address of the arena */
+	uint64_t arena_size;                   /* bytes of address space in it */
+	uint64_t arena_committed;              /* bytes of the arena usable now */
+};
+
+/* Snapshot of the counters above. */
+void vk_get_stats(struct vk_stats *out);
+
+/*
+ * The expensive self-check: tree shape and augmentation, accounting, and the
+ * shadow rule (outside a purge, the present shadow pages - asked of the OS
+ * with mincore - are exactly the windows that intersect a live or lazily
+ * freed mapping).  Returns 0 when everything holds, otherwise the number of
+ * problems found, each printed to the report stream.
+ */
+int vk_check_invariants(void);
+
+/*
+ * Set one runtime option, as if given in VKASAN_OPTIONS ("name", "value").
+ * Returns 0, or -1 (with a warning) for an unknown name or a bad value.
+ */
+int vk_set_option(const char *name, const char *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VKASAN_H */

@@ -1,0 +1,190 @@
+/*
+ * os.c - the one layer between vkasan and the kernel.
+ *
+ * Every mmap/mprotect/madvise/mincore/write the runtime makes is here, so
+ * fault injection (option fail_mmap_every) sees every failure point, and a
+ * port to another OS touches one file.
+ *
+ * Shadow pages are released with MADV_GUARD_INSTALL (Linux 6.13): the page is
+ * freed and any access faults, like PROT_NONE, but without splitting the VMA.
+ * That matters: alternating present/absent shadow with mprotect would use one
+ * VMA per run and hit vm.max_map_count (65530) long before a million
+ * mappings.  On older kernels we fall back to mprotect and say so.
+ */
+#include "vk_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+
+static int guard_markers = -1; /* -1 unknown, 0 no, 1 yes */
+static unsigned long call_count, fail_count;
+
+/* Fault injection: every Nth mapping call fails, as if the OS refused. */
+static bool inject_failure(enum vki_os_kind kind)
+{
+	long n = vki_opt.fail_mmap_every;
+	if (n <= 0 || kind == VKI_OS_RESERVE)
+		return false;
+	if (__atomic_add_fetch(&call_count, 1, __ATOMIC_RELAXED) % (unsigned long)n)
+		return false;
+	__atomic_add_fetch(&fail_count, 1, __ATOMIC_RELAXED);
+	errno = ENOMEM;
+	return true;
+}
+
+unsigned long vki_os_fail_count(void)
+{
+	return __atomic_load_n(&fail_count, __ATOMIC_RELAXED);
+}
+
+void *vki_os_reserve(uintptr_t addr, size_t len, enum vki_os_kind kind)
+{
+	if (inject_failure(kind))
+		return NULL;
+	void *p = mmap((void *)addr, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if ((uintptr_t)p != addr) { /* kernels before 4.17 ignore NOREPLACE */
+		munmap(p, len);
+		errno = EEXIST;
+		return NULL;
+	}
+	/* Huge pages would make a one-page populate fault in 2 MiB. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+void *vki_os_map_anywhere(size_t len, enum vki_os_kind kind)
+{
+	if (inject_failure(kind))
+		return NULL;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void vki_os_unmap(void *p, size_t len)
+{
+	munmap(p, len);
+}
+
+bool vki_os_has_guard_markers(void)
+{
+	if (guard_markers < 0) {
+		/* Probe on a scratch page: EINVAL means the kernel is too old. */
+		void *p = mmap(NULL, VKI_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int ok = p != MAP_FAILED && madvise(p, VKI_PAGE_SIZE, MADV_GUARD_INSTALL) == 0;
+		if (p != MAP_FAILED)
+			munmap(p, VKI_PAGE_SIZE);
+		guard_markers = ok;
+	}
+	return guard_markers;
+}
+
+int vki_os_commit(uintptr_t addr, size_t len, bool markers)
+{
+	if (inject_failure(VKI_OS_COMMIT))
+		return -1;
+	if (markers && !vki_os_has_guard_markers())
+		return 0; /* stays PROT_NONE; populate will mprotect */
+	if (mprotect((void *)addr, len, PROT_READ | PROT_WRITE))
+		return -1;
+	if (markers && madvise((void *)addr, len, MADV_GUARD_INSTALL)) {
+		mprotect((void *)addr, len, PROT_NONE);
+		return -1;
+	}
+	return 0;
+}
+
+int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind)
+{
+	if (inject_failure(kind))
+		return -1;
+	if (vki_os_has_guard_markers())
+		return madvise((void *)addr, len, MADV_GUARD_INSTALL);
+	/* Old kernel: replace with fresh PROT_NONE pages (frees the old ones). */
+	void *p = mmap((void *)addr, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind)
+{
+	if (inject_failure(kind))
+		return -1;
+	if (vki_os_has_guard_markers())
+		return madvise((void *)addr, len, MADV_GUARD_REMOVE);
+	return mprotect((void *)addr, len, PROT_READ | PROT_WRITE);
+}
+
+int vki_os_decommit(uintptr_t addr, size_t len)
+{
+	if (inject_failure(VKI_OS_DECOMMIT))
+		return -1;
+	return madvise((void *)addr, len, MADV_DONTNEED);
+}
+
+int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec)
+{
+	return mincore((void *)addr, len, vec);
+}
+
+void vki_os_write(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+int vki_os_open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+int vki_os_gettid(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+int vki_os_getpid(void)
+{
+	return (int)getpid();
+}
+
+void vki_os_thread_name(char *buf, size_t size)
+{
+	char name[17] = { 0 };
+	if (prctl(PR_GET_NAME, name) != 0)
+		name[0] = 0;
+	vki_snprintf(buf, size, "%s", name[0] ? name : "?");
+}
+
+void vki_os_exit(int status)
+{
+	exit(status); /* flush the program's stdio: its output before the report matters */
+}
+
+void vki_os_abort(void)
+{
+	signal(SIGABRT, SIG_DFL);
+	abort();
+}

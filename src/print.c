@@ -1,0 +1,175 @@
+/*
+ * print.c - formatted output without malloc.
+ *
+ * Reports are printed from checks, from vk_vfree and from a SIGSEGV handler,
+ * where stdio may hold a lock or call malloc.  So the runtime formats into
+ * stack buffers with this small printf and writes with write(2).
+ */
+#include "vk_internal.h"
+
+int vki_log_fd = 2; /* stderr, or the log_path file (report.c opens it) */
+
+struct vki_out {
+	char *buf;
+	size_t size, len; /* len counts what would have been written */
+};
+
+static void put(struct vki_out *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void put_num(struct vki_out *o, unsigned long long v, unsigned base, int neg,
+		    int width, char padc, int left)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	if (neg)
+		tmp[n++] = '-';
+	int pad = width > n ? width - n : 0;
+	if (!left && padc == '0' && neg) { /* sign goes before zero padding */
+		put(o, '-');
+		n--;
+	}
+	if (!left)
+		while (pad--)
+			put(o, padc);
+	while (n)
+		put(o, tmp[--n]);
+	if (left)
+		while (pad-- > 0)
+			put(o, ' ');
+}
+
+int vki_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct vki_out o = { buf, size, 0 };
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			put(&o, *f);
+			continue;
+		}
+		f++;
+		int left = 0, width = 0, lng = 0;
+		char padc = ' ';
+		for (; *f == '-' || *f == '0'; f++) {
+			if (*f == '-')
+				left = 1;
+			else
+				padc = '0';
+		}
+		for (; *f >= '0' && *f <= '9'; f++)
+			width = width * 10 + (*f - '0');
+		int prec = -1; /* only "%.*s" and "%.Ns": at most prec chars */
+		if (*f == '.') {
+			f++;
+			if (*f == '*') {
+				prec = va_arg(ap, int);
+				f++;
+			} else {
+				for (prec = 0; *f >= '0' && *f <= '9'; f++)
+					prec = prec * 10 + (*f - '0');
+			}
+		}
+		for (; *f == 'l' || *f == 'z'; f++)
+			lng++;
+		switch (*f) {
+		case 'd':
+		case 'i': {
+			long long v = lng ? va_arg(ap, long long) : va_arg(ap, int);
+			put_num(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v, 10,
+				v < 0, width, padc, left);
+			break;
+		}
+		case 'u':
+		case 'x': {
+			unsigned long long v = lng ? va_arg(ap, unsigned long long)
+						   : va_arg(ap, unsigned int);
+			put_num(&o, v, *f == 'x' ? 16 : 10, 0, width, padc, left);
+			break;
+		}
+		case 'p':
+			put(&o, '0');
+			put(&o, 'x');
+			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, 0, width, padc, left);
+			break;
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			size_t n = 0;
+			while (s[n] && (prec < 0 || n < (size_t)prec))
+				n++;
+			int pad = width > (int)n ? width - (int)n : 0;
+			if (!left)
+				while (pad--)
+					put(&o, ' ');
+			for (size_t i = 0; i < n; i++)
+				put(&o, s[i]);
+			if (left)
+				while (pad-- > 0)
+					put(&o, ' ');
+			break;
+		}
+		case 'c':
+			put(&o, (char)va_arg(ap, int));
+			break;
+		case '%':
+			put(&o, '%');
+			break;
+		default: /* unknown conversion: show it rather than guess */
+			put(&o, '%');
+			if (!*f)
+				f--;
+			else
+				put(&o, *f);
+		}
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = 0;
+	return (int)o.len;
+}
+
+int vki_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vki_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void vki_write_log(const char *s, size_t n)
+{
+	vki_os_write(vki_log_fd, s, n);
+}
+
+void vki_vprintf(const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n = vki_vsnprintf(buf, sizeof(buf), fmt, ap);
+	vki_write_log(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+void vki_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vki_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void vki_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vki_vprintf(fmt, ap);
+	va_end(ap);
+	vki_os_abort();
+}

@@ -1,0 +1,153 @@
+/*
+ * verify.c - the expensive invariant walk behind vk_check_invariants().
+ *
+ * Tests and stress runs call it (or set verify_every=N to run it every N
+ * purges).  It checks what the design promises, asking the OS rather than
+ * trusting our own counters where it can:
+ *
+ *   - trees and accounting (arena.c: vki_arena_verify);
+ *   - the set of backed shadow windows is exactly the set of windows that
+ *     intersect a live or lazily freed mapping, by the presence bitmap AND by
+ *     mincore() on the shadow range;
+ *   - shadow content: a live mapping of n bytes reads 0 for its first n / 8
+ *     granules, n & 7 for a partial one, 0xF8 for the rest and its guard
+ *     page; a lazily freed mapping and free space are 0xF8 wherever backed.
+ *
+ * After a failed release (fault injection) wholly free windows may stay
+ * backed until the next purge sweeps them; they are tolerated then, as long
+ * as they are still all 0xF8.
+ */
+#include "vk_internal.h"
+
+#include <string.h>
+
+struct walk {
+	unsigned char *expect; /* one byte per committed window: 1 = in use */
+	size_t nwin;
+	int bad;
+};
+
+static void note_bad(struct walk *w, const char *what, uintptr_t a, unsigned v)
+{
+	if (w->bad++ < 10)
+		vki_printf("vkasan: invariant: %s at %p (value 0x%x)\n", what, (void *)a, v);
+}
+
+static void mark_mapping(const struct vki_area *a, void *ctx)
+{
+	struct walk *w = ctx;
+	size_t w0 = (a->node.key - vki_arena_base) >> VKI_WINDOW_SHIFT;
+	size_t w1 = (a->end - 1 - vki_arena_base) >> VKI_WINDOW_SHIFT;
+	for (size_t i = w0; i <= w1 && i < w->nwin; i++)
+		w->expect[i] = 1;
+}
+
+/* Shadow bytes of [s, e) must all equal code, where their window is backed. */
+static void expect_code(struct walk *w, uintptr_t s, uintptr_t e, uint8_t code, const char *what)
+{
+	for (uintptr_t a = s; a < e;) {
+		uintptr_t wend = VKI_ROUND_DOWN(a, VKI_WINDOW_SIZE) + VKI_WINDOW_SIZE;
+		if (wend > e)
+			wend = e;
+		if (vki_window_present(a)) {
+			const uint8_t *p = (const uint8_t *)vki_mem_to_shadow(a);
+			size_t n = (wend - a) >> VKI_GRANULE_SHIFT;
+			for (size_t i = 0; i < n; i++)
+				if (p[i] != code) {
+					note_bad(w, what, a + (i << VKI_GRANULE_SHIFT), p[i]);
+					break;
+				}
+		}
+		a = wend;
+	}
+}
+
+static void check_mapping(const struct vki_area *a, void *ctx)
+{
+	struct walk *w = ctx;
+	uintptr_t s = a->node.key;
+	if (a->state == VKI_AREA_LAZY) {
+		expect_code(w, s, a->end, VKI_SHADOW_VMALLOC_INVALID, "freed mapping not poisoned");
+		return;
+	}
+	uintptr_t full = s + (a->size & ~(VKI_GRANULE - 1));
+	expect_code(w, s, full, 0, "live mapping not accessible");
+	uintptr_t tail = full;
+	if (a->size & (VKI_GRANULE - 1)) {
+		uint8_t v;
+		if (vki_shadow_peek(full, &v) && v != (a->size & (VKI_GRANULE - 1)))
+			note_bad(w, "partial granule wrong", full, v);
+		tail += VKI_GRANULE;
+	}
+	expect_code(w, tail, a->end, VKI_SHADOW_VMALLOC_INVALID, "mapping tail/guard not 0xF8");
+}
+
+static void check_free(const struct vki_area *a, void *ctx)
+{
+	struct walk *w = ctx;
+	uintptr_t e = a->end < vki_arena_committed_end() ? a->end : vki_arena_committed_end();
+	if (a->node.key < e)
+		expect_code(w, a->node.key, e, VKI_SHADOW_VMALLOC_INVALID, "free space not 0xF8");
+}
+
+int vki_verify_shadow(void)
+{
+	uintptr_t top = vki_arena_committed_end();
+	struct walk w = { NULL, (top - vki_arena_base) >> VKI_WINDOW_SHIFT, 0 };
+	unsigned long present = 0;
+	if (!vki_opt.shadow) {
+		for (size_t i = 0; i < w.nwin; i++)
+			present += vki_window_present(vki_arena_base + (i << VKI_WINDOW_SHIFT));
+		if (present || vki_shadow_stats.present)
+			note_bad(&w, "shadow backed with shadow=0", vki_arena_base, (unsigned)present);
+		return w.bad;
+	}
+	if (!w.nwin)
+		return vki_shadow_stats.present != 0;
+	size_t len = VKI_ROUND_UP(w.nwin * 2, VKI_PAGE_SIZE);
+	w.expect = vki_os_map_anywhere(len, VKI_OS_RESERVE); /* not fault-injected */
+	if (!w.expect) {
+		vki_printf("vkasan: invariant walk: no memory for the walk\n");
+		return 1;
+	}
+	unsigned char *resident = w.expect + w.nwin;
+	vki_arena_for_each(VKI_EACH_MAPPING, mark_mapping, &w);
+	if (vki_os_mincore(vki_mem_to_shadow(vki_arena_base), w.nwin * VKI_PAGE_SIZE, resident)) {
+		vki_printf("vkasan: invariant walk: mincore failed on the shadow\n");
+		w.bad++;
+		memset(resident, 0xff, w.nwin);
+	}
+	bool debt = vki_shadow_stats.debt;
+	for (size_t i = 0; i < w.nwin; i++) {
+		uintptr_t a = vki_arena_base + (i << VKI_WINDOW_SHIFT);
+		bool bit = vki_window_present(a);
+		bool os = resident[i] & 1;
+		present += bit;
+		if (w.expect[i] && !bit)
+			note_bad(&w, "window in use has no shadow", a, 0);
+		else if (!w.expect[i] && bit && !debt)
+			note_bad(&w, "window not in use still has shadow", a, 1);
+		if (bit != os && resident[i] != 0xff)
+			note_bad(&w, bit ? "shadow page marked present but not resident"
+					 : "shadow page resident but marked absent", a, os);
+	}
+	if (present != vki_shadow_stats.present)
+		note_bad(&w, "present-shadow counter disagrees with the bitmap", vki_arena_base,
+			 (unsigned)vki_shadow_stats.present);
+	vki_arena_for_each(VKI_EACH_MAPPING, check_mapping, &w);
+	vki_arena_for_each(VKI_EACH_FREE, check_free, &w);
+	vki_os_unmap(w.expect, len);
+	return w.bad;
+}
+
+VKI_EXPORT int vk_check_invariants(void)
+{
+	vki_init();
+	if (!vki_arena_base)
+		return 0;
+	vki_arena_lock();
+	int bad = vki_arena_verify();
+	bad += vki_verify_shadow();
+	vki_arena_unlock();
+	return bad;
+}

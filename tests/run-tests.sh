@@ -1,0 +1,39 @@
+#!/bin/sh
+# Runs every unit test binary and the lit suite; the last line is
+# "N passed, N failed" (CI reads it).  Usage: tests/run-tests.sh BUILD_DIR
+B=${1:-build}
+passed=0
+failed=0
+log=$B/tests/unit.log
+: > "$log"
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$(timeout 600 "$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" >> "$log"
+	p=$(printf '%s\n' "$out" | grep -c '^PASS: ')
+	f=$(printf '%s\n' "$out" | grep -c '^FAIL: ')
+	printf '%s\n' "$out" | grep -E '^(FAIL: |  )' | head -40
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: $t exited with status $rc"
+		printf '%s\n' "$out" | tail -20
+		f=1
+	fi
+	echo "  $(basename "$t"): $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+if [ -f tests/lit/run-lit.sh ]; then
+	litout=$(sh tests/lit/run-lit.sh "$B" 2>&1)
+	printf '%s\n' "$litout" | grep -E '^(FAIL|XPASS|UNRESOLVED|TIMEOUT):' | head -60
+	lp=$(printf '%s\n' "$litout" | sed -n 's/^ *Passed *: *\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+	lf=$(printf '%s\n' "$litout" | sed -n 's/^ *\(Failed\|Unresolved\|Timed Out\|Unexpectedly Passed\) *: *\([0-9]*\).*/\2/p' | awk '{s+=$1} END {print s+0}')
+	if [ "$lp" -eq 0 ] && [ "$lf" -eq 0 ]; then
+		echo "lit produced no results:"; printf '%s\n' "$litout" | tail -20; lf=1
+	fi
+	echo "  lit: $lp passed, $lf failed"
+	passed=$((passed + lp))
+	failed=$((failed + lf))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,97 @@
+/*
+ * vt.h - the unit-test harness: TEST() functions registered by constructor,
+ * EXPECT*() that record a failure and go on, EXPECT_REPORT(expr) that checks
+ * that evaluating expr printed exactly one KASAN report.  Each test prints
+ * "PASS: file:name" or "FAIL: file:name"; tests/run-tests.sh counts them.
+ */
+#ifndef VT_H
+#define VT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vkasan.h"
+#include "vk_internal.h"
+
+typedef void (*vt_fn)(void);
+struct vt_case { const char *name; vt_fn fn; };
+static struct vt_case vt_cases[256];
+static int vt_ncases, vt_failed_now;
+
+#define TEST(name)                                                            \
+	static void name(void);                                               \
+	__attribute__((constructor)) static void vt_reg_##name(void)          \
+	{                                                                     \
+		vt_cases[vt_ncases].name = #name;                             \
+		vt_cases[vt_ncases++].fn = name;                              \
+	}                                                                     \
+	static void name(void)
+
+#define EXPECT(cond)                                                          \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "  %s:%d: expected %s\n", __FILE__,   \
+				__LINE__, #cond);                             \
+			vt_failed_now = 1;                                    \
+		}                                                             \
+	} while (0)
+
+#define EXPECT_EQ(a, b)                                                       \
+	do {                                                                  \
+		unsigned long long vt_a = (unsigned long long)(a);            \
+		unsigned long long vt_b = (unsigned long long)(b);            \
+		if (vt_a != vt_b) {                                           \
+			fprintf(stderr, "  %s:%d: %s == %llu, expected %s == %llu\n", \
+				__FILE__, __LINE__, #a, vt_a, #b, vt_b);      \
+			vt_failed_now = 1;                                    \
+		}                                                             \
+	} while (0)
+
+/* Evaluate expr with reports not halting; expect exactly one new report. */
+#define EXPECT_REPORT(expr)                                                   \
+	do {                                                                  \
+		vk_set_option("halt_on_error", "0");                          \
+		unsigned long vt_r0 = vki_report_count();                     \
+		expr;                                                         \
+		unsigned long vt_r1 = vki_report_count();                     \
+		if (vt_r1 != vt_r0 + 1) {                                     \
+			fprintf(stderr, "  %s:%d: %s gave %lu reports, expected 1\n", \
+				__FILE__, __LINE__, #expr, vt_r1 - vt_r0);    \
+			vt_failed_now = 1;                                    \
+		}                                                             \
+	} while (0)
+
+#define EXPECT_INVARIANTS() EXPECT_EQ(vk_check_invariants(), 0)
+
+static inline struct vk_stats vt_stats(void)
+{
+	struct vk_stats s;
+	vk_get_stats(&s);
+	return s;
+}
+
+/* Run all tests, or those named on the command line. */
+static int vt_main(int argc, char **argv, const char *file)
+{
+	int failed = 0;
+	for (int i = 0; i < vt_ncases; i++) {
+		if (argc > 1) {
+			int want = 0;
+			for (int j = 1; j < argc; j++)
+				want |= !strcmp(argv[j], vt_cases[i].name);
+			if (!want)
+				continue;
+		}
+		vt_failed_now = 0;
+		vt_cases[i].fn();
+		printf("%s: %s:%s\n", vt_failed_now ? "FAIL" : "PASS", file, vt_cases[i].name);
+		fflush(stdout);
+		failed += vt_failed_now;
+	}
+	return failed != 0;
+}
+
+#define VT_MAIN()                                                             \
+	int main(int argc, char **argv) { return vt_main(argc, argv, __FILE__); }
+
+#endif
