@@ -37,7 +37,8 @@ static uintptr_t area_len(const struct vki_node *n)
 
 static struct vki_tree free_tree = { .value = area_len };
 static struct vki_tree busy_tree, lazy_tree;
-static uintptr_t committed_end; /* [base, committed_end) is usable */
+static uintptr_t committed_end; /* highest committed address */
+static uint8_t committed[VKI_ARENA_MAX / VKI_COMMIT_CHUNK]; /* per 64 MiB chunk */
 
 static struct {
 	uint64_t live_bytes, lazy_bytes, purges, alloc_failures;
@@ -147,7 +148,9 @@ void vki_init(void)
 	if (init_state == 0) {
 		init_state = 1;
 		vki_options_init();
-		if (arena_setup() == 0) {
+		int ok = arena_setup() == 0;
+		vki_options_freeze();
+		if (ok) {
 			pthread_atfork(vki_arena_lock, vki_arena_unlock, atfork_child);
 			vki_signal_init();
 		}
@@ -255,19 +258,25 @@ static void carve(struct vki_area *f, uintptr_t addr, size_t len, struct vki_are
 	}
 }
 
-/* Make the arena usable up to top: arena pages RW, shadow range ready. */
-static int commit_to(uintptr_t top)
+/* Make [start, end) usable: arena pages RW, shadow range ready (absent).
+ * Chunk by chunk, so that one hugely aligned mapping does not commit (and
+ * pay page tables for) everything below it. */
+static int commit_range(uintptr_t start, uintptr_t end)
 {
-	if (top <= committed_end)
-		return 0;
-	uintptr_t new_end = VKI_ROUND_UP(top, VKI_COMMIT_CHUNK);
-	if (new_end > vki_arena_end || new_end < top)
-		new_end = vki_arena_end;
-	if (vki_os_commit(committed_end, new_end - committed_end, false))
-		return -1;
-	if (vki_opt.shadow && vki_shadow_commit(committed_end, new_end))
-		return -1; /* the arena part stays RW: harmless, redone next time */
-	committed_end = new_end;
+	size_t c0 = (start - vki_arena_base) / VKI_COMMIT_CHUNK;
+	size_t c1 = (end - 1 - vki_arena_base) / VKI_COMMIT_CHUNK;
+	for (size_t c = c0; c <= c1; c++) {
+		if (committed[c])
+			continue;
+		uintptr_t s = vki_arena_base + c * VKI_COMMIT_CHUNK, e = s + VKI_COMMIT_CHUNK;
+		if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
+			return -1;
+		if (vki_opt.shadow && vki_shadow_commit(s, e))
+			return -1; /* the arena part stays RW: harmless, redone next time */
+		committed[c] = 1;
+		if (e > committed_end)
+			committed_end = e;
+	}
 	return 0;
 }
 
@@ -282,8 +291,6 @@ static void data_flush(struct data_run *r)
 {
 	if (r->start >= r->end)
 		return;
-	if (vki_opt.guard_pages)
-		vki_os_guard_remove(r->start, r->end - r->start, VKI_OS_GUARD);
 	if (vki_opt.decommit)
 		vki_os_decommit(r->start, r->end - r->start);
 	r->start = r->end = 0;
@@ -320,11 +327,21 @@ static void purge_locked(void)
 {
 	struct vki_release_batch b = { 0 };
 	struct data_run d = { 0, 0 };
+	struct vki_area *stuck = NULL; /* guard page could not be cleared */
 	struct vki_node *n;
 	while ((n = vki_tree_first(&lazy_tree))) {
 		struct vki_area *a = AREA(n);
 		uintptr_t start = n->key, end = a->end;
 		vki_tree_remove(&lazy_tree, n);
+		if (a->guarded &&
+		    vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
+			/* A guard marker left in free space would fault inside the
+			 * next mapping there: keep the range quarantined. */
+			a->next = stuck;
+			stuck = a;
+			continue;
+		}
+		a->guarded = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
 		uintptr_t rs, re;
@@ -333,6 +350,8 @@ static void purge_locked(void)
 			vki_shadow_release_add(&b, rs, re);
 		data_add(&d, start, end);
 	}
+	for (; stuck; stuck = stuck->next)
+		vki_tree_insert(&lazy_tree, &stuck->node);
 	vki_shadow_release_flush(&b);
 	data_flush(&d);
 	if (vki_shadow_stats.debt && !b.failures)
@@ -359,12 +378,12 @@ VKI_EXPORT void vk_purge(void)
 static void *alloc(size_t size, size_t align, uint32_t stack)
 {
 	vki_init();
-	if (!vki_arena_base || size == 0)
+	if (!vki_arena_base)
 		return NULL;
 	if (align < VKI_PAGE_SIZE)
 		align = VKI_PAGE_SIZE;
 	size_t arena = vki_arena_end - vki_arena_base;
-	if (size > arena || align > arena) {
+	if (size == 0 || size > arena || align > arena) {
 		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
@@ -379,18 +398,20 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	struct vki_area *a = f ? meta_alloc() : NULL;
 	struct vki_area *spare = a ? meta_alloc() : NULL;
 	uintptr_t addr = f ? VKI_ROUND_UP(f->node.key, align) : 0;
-	if (!spare || commit_to(addr + len))
+	if (!spare || commit_range(addr, addr + len))
 		goto fail;
 	carve(f, addr, len, spare);
 	a->node.key = addr;
 	a->end = addr + len;
-	if (vki_opt.guard_pages &&
-	    vki_os_guard_install(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
-		free_insert(a);
-		goto fail_carved;
+	if (vki_opt.guard_pages) {
+		if (vki_os_guard_install(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
+			free_insert(a);
+			goto fail_carved;
+		}
+		a->guarded = 1;
 	}
 	if (vki_opt.shadow && vki_shadow_populate(addr, a->end)) {
-		if (vki_opt.guard_pages &&
+		if (a->guarded &&
 		    vki_os_guard_remove(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
 			/* Cannot clear the guard now: quarantine the range; the
 			 * next purge clears it (the shadow is all 0xF8 or absent). */
@@ -398,6 +419,7 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 			vki_tree_insert(&lazy_tree, &a->node);
 			st.lazy_bytes += len;
 		} else {
+			a->guarded = 0;
 			free_insert(a);
 		}
 		goto fail_carved;
@@ -406,14 +428,18 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	a->alloc_stack = stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_BUSY;
+	a->settling = vki_opt.shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
 	vki_arena_unlock();
 
 	/* Outside the lock: the windows are backed and filled, and no purge
-	 * releases a window a live mapping intersects. */
-	if (vki_opt.shadow)
+	 * releases a window a live mapping intersects.  Until settling is
+	 * cleared the invariant walk does not judge this mapping's shadow. */
+	if (vki_opt.shadow) {
 		vki_shadow_unpoison(addr, size);
+		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
+	}
 	return (void *)addr;
 
 fail:

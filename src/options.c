@@ -28,6 +28,30 @@ static const struct opt_desc opt_table[] = {
 #undef VKI_OPT_DESC
 };
 
+/* Options the arena is built around: changing them on a running arena would
+ * leave mappings with guard pages or shadow they do not expect. */
+static const char *const startup_only[] = { "arena_size", "shadow" };
+static bool started;
+
+void vki_options_freeze(void)
+{
+	started = true;
+}
+
+/* Warnings quote user input: at most 48 bytes, non-printables as '?'. */
+static void quote(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i < n && i + 4 < size; i++)
+		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (i < n) {
+		dst[i++] = '.';
+		dst[i++] = '.';
+		dst[i++] = '.';
+	}
+	dst[i] = 0;
+}
+
 /* log_path needs a copy that outlives a vk_set_option() caller's buffer. */
 static char str_storage[4][512];
 
@@ -98,10 +122,20 @@ static bool parse_number(const char *v, size_t n, bool allow_suffix, bool allow_
 
 int vki_option_set(const char *name, size_t namelen, const char *value, size_t vallen)
 {
+	char qn[52], qv[52];
+	quote(qn, sizeof(qn), name, namelen);
+	quote(qv, sizeof(qv), value, vallen);
 	for (size_t k = 0; k < sizeof(opt_table) / sizeof(opt_table[0]); k++) {
 		const struct opt_desc *d = &opt_table[k];
 		if (!name_is(d->name, name, namelen))
 			continue;
+		for (size_t i = 0; started && i < sizeof(startup_only) / sizeof(startup_only[0]); i++) {
+			if (name_is(startup_only[i], name, namelen)) {
+				vki_printf("vkasan: warning: option %s can only be set at start-up "
+					   "(VKASAN_OPTIONS); ignored\n", d->name);
+				return -1;
+			}
+		}
 		long long x;
 		switch (d->type) {
 		case VKI_OPT_BOOL:
@@ -139,11 +173,11 @@ int vki_option_set(const char *name, size_t namelen, const char *value, size_t v
 			return 0;
 		}
 		}
-		vki_printf("vkasan: warning: bad value '%.*s' for option %s; keeping the old value\n",
-			   (int)vallen, value, d->name);
+		vki_printf("vkasan: warning: bad value '%s' for option %s; keeping the old value\n",
+			   qv, d->name);
 		return -1;
 	}
-	vki_printf("vkasan: warning: unknown option '%.*s' (ignored)\n", (int)namelen, name);
+	vki_printf("vkasan: warning: unknown option '%s' (ignored)\n", qn);
 	return -1;
 }
 
@@ -161,8 +195,9 @@ void vki_options_parse(const char *s)
 			s++;
 		size_t namelen = (size_t)(s - name);
 		if (*s != '=') {
-			vki_printf("vkasan: warning: option '%.*s' has no value (ignored)\n",
-				   (int)namelen, name);
+			char qn[52];
+			quote(qn, sizeof(qn), name, namelen);
+			vki_printf("vkasan: warning: option '%s' has no value (ignored)\n", qn);
 			continue;
 		}
 		const char *val = ++s;

@@ -120,16 +120,11 @@ static int populate_run(size_t w0, size_t w1)
 	return 0;
 }
 
-/* Give back windows [w0, w1) (only those present are counted). */
+/* Give back windows [w0, w1), all present. */
 static int release_run(size_t w0, size_t w1, unsigned long *pages)
 {
-	unsigned long n = 0;
-	for (size_t w = w0; w < w1; w++) {
-		if (test_bit(w)) {
-			clear_bit(w);
-			n++;
-		}
-	}
+	for (size_t w = w0; w < w1; w++)
+		clear_bit(w);
 	vki_shadow_stats.release_calls++;
 	if (vki_os_guard_install(vki_mem_to_shadow(window_addr(w0)), (w1 - w0) * VKI_PAGE_SIZE,
 				 VKI_OS_RELEASE)) {
@@ -138,9 +133,9 @@ static int release_run(size_t w0, size_t w1, unsigned long *pages)
 			set_bit(w);
 		return -1;
 	}
-	vki_shadow_stats.present -= n;
-	vki_shadow_stats.released_total += n;
-	*pages += n;
+	vki_shadow_stats.present -= w1 - w0;
+	vki_shadow_stats.released_total += w1 - w0;
+	*pages += w1 - w0;
 	return 0;
 }
 
@@ -227,19 +222,24 @@ void vki_shadow_release_flush(struct vki_release_batch *b)
 {
 	if (b->run_start >= b->run_end)
 		return;
-	/* Trim to the present windows: the rest may not even be committed. */
-	size_t w0 = window_of(b->run_start), w1 = window_of(b->run_end);
+	/* One OS call per run of present windows: absent ones in between (or
+	 * uncommitted ones at the ends) are left alone. */
+	size_t w = window_of(b->run_start), end = window_of(b->run_end);
 	b->run_start = b->run_end = 0;
-	while (w0 < w1 && !test_bit(w0))
-		w0++;
-	while (w1 > w0 && !test_bit(w1 - 1))
-		w1--;
-	if (w0 == w1)
-		return;
-	b->calls++;
-	if (release_run(w0, w1, &b->pages)) {
-		b->failures++;
-		vki_shadow_stats.debt = true;
+	while (w < end) {
+		if (!test_bit(w)) {
+			w++;
+			continue;
+		}
+		size_t r = w;
+		while (r < end && test_bit(r))
+			r++;
+		b->calls++;
+		if (release_run(w, r, &b->pages)) {
+			b->failures++;
+			vki_shadow_stats.debt = true;
+		}
+		w = r;
 	}
 }
 

@@ -70,6 +70,8 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 		expect_code(w, s, a->end, VKI_SHADOW_VMALLOC_INVALID, "freed mapping not poisoned");
 		return;
 	}
+	if (__atomic_load_n(&a->settling, __ATOMIC_ACQUIRE))
+		return; /* vk_vmalloc is unpoisoning it right now, without the lock */
 	uintptr_t full = s + (a->size & ~(VKI_GRANULE - 1));
 	expect_code(w, s, full, 0, "live mapping not accessible");
 	uintptr_t tail = full;

@@ -126,6 +126,7 @@ extern struct vki_options vki_opt;
 void vki_options_parse(const char *s);
 int vki_option_set(const char *name, size_t namelen, const char *value, size_t vallen);
 void vki_options_init(void); /* defaults, then $VKASAN_OPTIONS */
+void vki_options_freeze(void); /* arena built: start-up-only options are fixed */
 
 /* ------------------------------------------------------------ print.c */
 
@@ -236,6 +237,8 @@ struct vki_area {
 	uint32_t alloc_tid;     /* thread that allocated */
 	uint32_t free_tid;      /* thread that freed */
 	uint8_t state;          /* enum vki_area_state */
+	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
+	uint8_t guarded;        /* its guard page carries a fault marker */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -337,18 +340,36 @@ void vki_check_range(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
 
 /* ------------------------------------------------------------ stackdepot.c */
 
-/* Capture the caller's stack (skipping skip frames) and store it once;
- * returns a handle, 0 when none could be stored. */
+/* Capture the stack of the function calling vki_stack_save, starting at
+ * the call site in *its* caller (skip = 0: vk_vmalloc's caller), dropping
+ * skip more frames, and store it once; returns a handle, 0 when none could
+ * be stored.  At most stack_depth frames are kept. */
 uint32_t vki_stack_save(int skip);
 /* Copy a stored stack into frames (at most max); returns the count. */
 int vki_stack_fetch(uint32_t handle, uintptr_t *frames, int max);
-/* Capture into a caller buffer without storing (reports). */
+/* Capture into a caller buffer without storing (reports); skip = 0: the
+ * first frame is the return address of the function calling this one. */
 int vki_stack_capture(uintptr_t *frames, int max, int skip);
+/* Capture an interrupted context (fault handler): frames[0] = pc, then the
+ * frame-pointer chain from fp, checked against the stack holding sp. */
+int vki_stack_capture_from(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *frames, int max);
+/* Bytes of the depot's pool in use. */
+size_t vki_stack_depot_bytes(void);
 
 /* ------------------------------------------------------------ symbolize.c */
 
 /* Print frames, one per line, " function+0xoff/0xsize file:line". */
 void vki_print_frames(const uintptr_t *frames, int n);
+/* The same; frames[0] is an exact pc (a faulting instruction) when
+ * first_exact, every other frame a return address. */
+void vki_print_frames_ex(const uintptr_t *frames, int n, bool first_exact);
+/* Symbolize all frames of a report with one symbolizer run; the results
+ * stay cached for vki_print_frames until vki_symbolize_reset. */
+void vki_symbolize_batch(const uintptr_t *frames, int n, bool first_exact);
+void vki_symbolize_reset(void);
+/* "function+0xoff/0xsize" (else a readable fallback) into buf; true when a
+ * function name was found. */
+bool vki_symbolize_function(uintptr_t pc, bool exact, char *buf, size_t size);
 
 /* ------------------------------------------------------------ report.c */
 
@@ -359,10 +380,22 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc);
 /* A fault in the arena or its shadow (from the SIGSEGV handler). */
 void vki_report_fault(uintptr_t addr, bool is_write, void *ucontext);
 unsigned long vki_report_count(void);
+/* Append to the report being printed (one write at its end); outside a
+ * report, print at once. */
+void vki_report_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Point the report stream at log_path (or stderr) as the options say. */
+void vki_report_init(void);
+/* This thread is printing a report (a fault now must not report again). */
+bool vki_in_report(void);
+/* ... and it faulted: flush what it has before the process dies. */
+void vki_report_nested_fault(uintptr_t addr);
 
 /* ------------------------------------------------------------ signal.c */
 
 void vki_signal_init(void);
+/* The interrupted code's stack from a signal's ucontext: frames[0] is the
+ * faulting pc, then return addresses. */
+int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max);
 
 /* ------------------------------------------------------------ verify.c */
 

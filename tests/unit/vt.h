@@ -18,14 +18,14 @@ struct vt_case { const char *name; vt_fn fn; };
 static struct vt_case vt_cases[256];
 static int vt_ncases, vt_failed_now;
 
-#define TEST(name)                                                            \
-	static void name(void);                                               \
-	__attribute__((constructor)) static void vt_reg_##name(void)          \
+#define TEST(tname)                                                           \
+	static void tname(void);                                              \
+	__attribute__((constructor)) static void vt_reg_##tname(void)         \
 	{                                                                     \
-		vt_cases[vt_ncases].name = #name;                             \
-		vt_cases[vt_ncases++].fn = name;                              \
+		vt_cases[vt_ncases].name = #tname;                            \
+		vt_cases[vt_ncases++].fn = tname;                             \
 	}                                                                     \
-	static void name(void)
+	static void tname(void)
 
 #define EXPECT(cond)                                                          \
 	do {                                                                  \
