@@ -31,19 +31,34 @@ static inline bool bytes_bad(uintptr_t a, uintptr_t last)
 	return *sl && (int8_t)(last & 7) >= *sl;
 }
 
-/* Word-at-a-time test of a long run of shadow bytes for non-zero. */
-static bool shadow_run_nonzero(const uint8_t *s, const uint8_t *e)
+/* Test a long run of shadow bytes for non-zero, 64 bytes (512 bytes of
+ * memory) per step: this is the cost of checking a large memcpy. */
+static VKI_NOINLINE bool shadow_run_nonzero_long(const uint8_t *s, const uint8_t *e)
 {
 	while (s < e && ((uintptr_t)s & 7))
 		if (*s++)
 			return true;
-	for (; s + 8 <= e; s += 8)
-		if (*(const uint64_t *)s)
+	const uint64_t *w = (const uint64_t *)s;
+	for (; (const uint8_t *)(w + 8) <= e; w += 8)
+		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
 			return true;
-	while (s < e)
-		if (*s++)
+	for (; (const uint8_t *)(w + 1) <= e; w++)
+		if (*w)
+			return true;
+	for (s = (const uint8_t *)w; s < e; s++)
+		if (*s)
 			return true;
 	return false;
+}
+
+static inline bool shadow_run_nonzero(const uint8_t *s, const uint8_t *e)
+{
+	if (e - s > 16)
+		return shadow_run_nonzero_long(s, e);
+	uint8_t acc = 0;
+	for (; s < e; s++)
+		acc |= *s;
+	return acc != 0;
 }
 
 /*
@@ -112,6 +127,15 @@ static inline __attribute__((always_inline)) void check_small(uintptr_t a, size_
 		vki_report_access(a, size, is_write, pc);
 }
 
+/* Shadow test of [a, last], more than one granule, windows present. */
+static inline bool range_bad(uintptr_t a, uintptr_t last)
+{
+	uintptr_t mid = VKI_ROUND_DOWN(last, VKI_GRANULE);
+	return shadow_run_nonzero((const uint8_t *)vki_mem_to_shadow(a),
+				  (const uint8_t *)vki_mem_to_shadow(mid)) ||
+	       bytes_bad(mid, last);
+}
+
 static inline __attribute__((always_inline)) void check_n(uintptr_t a, size_t size,
 							   bool is_write, uintptr_t pc)
 {
@@ -122,9 +146,17 @@ static inline __attribute__((always_inline)) void check_n(uintptr_t a, size_t si
 		return;
 	}
 	uintptr_t last = a + size - 1;
+	bool in_a = vki_in_arena(a), in_last = vki_in_arena(last);
+	/* Common in the arena: at most two windows, both present, all valid. */
+	if (in_a && in_last && size <= VKI_WINDOW_SIZE) {
+		if (VKI_LIKELY(vki_window_present(a) && vki_window_present(last) &&
+			       !range_bad(a, last)))
+			return;
+		check_range_slow(a, size, is_write, pc);
+		return;
+	}
 	/* Neither end in the arena and the range does not span it: not ours. */
-	if (VKI_LIKELY(!vki_in_arena(a) && !vki_in_arena(last) &&
-		       (last >= a ? (last < vki_arena_base || a >= vki_arena_end) : false)))
+	if (!in_a && !in_last && last >= a && (last < vki_arena_base || a >= vki_arena_end))
 		return;
 	check_range_slow(a, size, is_write, pc);
 }
@@ -260,119 +292,14 @@ VKI_EXPORT __attribute__((weak)) void __asan_unregister_globals(void *globals, s
  *
  * Instrumented code calls the plain names for struct copies and for the
  * library calls it does not inline, so the runtime defines them (exported,
- * overriding libc's for the program) and checks both ranges first.  The
- * copies themselves must not call the C library - it would be this very
- * function - nor be written as loops the compiler could turn back into a
- * memcpy call: small sizes use overlapping word moves, larger ones
- * "rep movsb"/"rep stosb", which are fast on CPUs with ERMS/FSRM.
+ * overriding libc's for the program) and checks both ranges before moving
+ * anything.  The moving itself is memcopy.c's, which never calls libc.
  */
-struct u16x { uint64_t a, b; } __attribute__((packed, may_alias));
-typedef uint64_t __attribute__((aligned(1), may_alias)) u64u;
-typedef uint32_t __attribute__((aligned(1), may_alias)) u32u;
-typedef uint16_t __attribute__((aligned(1), may_alias)) u16u;
-
-/*
- * Copy n <= 32 bytes with every load done before any store, so the result
- * is right even when the ranges overlap (memmove).
- */
-static inline __attribute__((always_inline)) void copy_small(char *d, const char *s, size_t n)
-{
-	if (n >= 16) {
-		uint64_t a = *(const u64u *)s, b = *(const u64u *)(s + 8);
-		uint64_t c = *(const u64u *)(s + n - 16), e = *(const u64u *)(s + n - 8);
-		*(u64u *)d = a;
-		*(u64u *)(d + 8) = b;
-		*(u64u *)(d + n - 16) = c;
-		*(u64u *)(d + n - 8) = e;
-	} else if (n >= 8) {
-		uint64_t a = *(const u64u *)s, b = *(const u64u *)(s + n - 8);
-		*(u64u *)d = a;
-		*(u64u *)(d + n - 8) = b;
-	} else if (n >= 4) {
-		uint32_t a = *(const u32u *)s, b = *(const u32u *)(s + n - 4);
-		*(u32u *)d = a;
-		*(u32u *)(d + n - 4) = b;
-	} else if (n >= 2) {
-		uint16_t a = *(const u16u *)s, b = *(const u16u *)(s + n - 2);
-		*(u16u *)d = a;
-		*(u16u *)(d + n - 2) = b;
-	} else if (n) {
-		*d = *s;
-	}
-}
-
-static inline void copy_forward(char *d, const char *s, size_t n)
-{
-	if (n <= 32) {
-		copy_small(d, s, n);
-		return;
-	}
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-}
-
-/*
- * Backward copy for an overlapping memmove with d > s: 32-byte blocks from
- * the end (each loaded fully before it is stored), then the head.  The empty
- * asm keeps the compiler from recognising the loop as a memmove call.
- */
-static void copy_backward(char *d, const char *s, size_t n)
-{
-	while (n > 32) {
-		n -= 32;
-		uint64_t a = *(const u64u *)(s + n), b = *(const u64u *)(s + n + 8);
-		uint64_t c = *(const u64u *)(s + n + 16), e = *(const u64u *)(s + n + 24);
-		*(u64u *)(d + n) = a;
-		*(u64u *)(d + n + 8) = b;
-		*(u64u *)(d + n + 16) = c;
-		*(u64u *)(d + n + 24) = e;
-		__asm__ volatile("" : : : "memory");
-	}
-	copy_small(d, s, n);
-}
-
-static inline void fill(char *d, int c, size_t n)
-{
-	if (n <= 32) {
-		uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
-		if (n >= 16) {
-			*(u64u *)d = v;
-			*(u64u *)(d + 8) = v;
-			*(u64u *)(d + n - 16) = v;
-			*(u64u *)(d + n - 8) = v;
-		} else if (n >= 8) {
-			*(u64u *)d = v;
-			*(u64u *)(d + n - 8) = v;
-		} else if (n >= 4) {
-			*(u32u *)d = (uint32_t)v;
-			*(u32u *)(d + n - 4) = (uint32_t)v;
-		} else if (n >= 2) {
-			*(u16u *)d = (uint16_t)v;
-			*(u16u *)(d + n - 2) = (uint16_t)v;
-		} else if (n) {
-			*d = (char)c;
-		}
-		return;
-	}
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-}
-
-static inline void do_memmove(void *dst, const void *src, size_t n)
-{
-	char *d = dst;
-	const char *s = src;
-	if ((uintptr_t)d - (uintptr_t)s >= n) /* d before s, or no overlap */
-		copy_forward(d, s, n);
-	else if (n <= 32)
-		copy_small(d, s, n);
-	else
-		copy_backward(d, s, n);
-}
-
 VKI_EXPORT void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	check_n((uintptr_t)src, n, false, RET_PC);
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	copy_forward(dst, src, n);
+	vki_copy(dst, src, n);
 	return dst;
 }
 
@@ -380,14 +307,14 @@ VKI_EXPORT void *memmove(void *dst, const void *src, size_t n)
 {
 	check_n((uintptr_t)src, n, false, RET_PC);
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	do_memmove(dst, src, n);
+	vki_move(dst, src, n);
 	return dst;
 }
 
 VKI_EXPORT void *memset(void *dst, int c, size_t n)
 {
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	fill(dst, c, n);
+	vki_fill(dst, c, n);
 	return dst;
 }
 
@@ -395,7 +322,7 @@ VKI_EXPORT void *__asan_memcpy(void *dst, const void *src, size_t n)
 {
 	check_n((uintptr_t)src, n, false, RET_PC);
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	copy_forward(dst, src, n);
+	vki_copy(dst, src, n);
 	return dst;
 }
 
@@ -403,14 +330,14 @@ VKI_EXPORT void *__asan_memmove(void *dst, const void *src, size_t n)
 {
 	check_n((uintptr_t)src, n, false, RET_PC);
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	do_memmove(dst, src, n);
+	vki_move(dst, src, n);
 	return dst;
 }
 
 VKI_EXPORT void *__asan_memset(void *dst, int c, size_t n)
 {
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	fill(dst, c, n);
+	vki_fill(dst, c, n);
 	return dst;
 }
 
@@ -426,7 +353,7 @@ VKI_EXPORT void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstle
 		__chk_fail();
 	check_n((uintptr_t)src, n, false, RET_PC);
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	copy_forward(dst, src, n);
+	vki_copy(dst, src, n);
 	return dst;
 }
 
@@ -436,7 +363,7 @@ VKI_EXPORT void *__memmove_chk(void *dst, const void *src, size_t n, size_t dstl
 		__chk_fail();
 	check_n((uintptr_t)src, n, false, RET_PC);
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	do_memmove(dst, src, n);
+	vki_move(dst, src, n);
 	return dst;
 }
 
@@ -445,6 +372,6 @@ VKI_EXPORT void *__memset_chk(void *dst, int c, size_t n, size_t dstlen)
 	if (n > dstlen)
 		__chk_fail();
 	check_n((uintptr_t)dst, n, true, RET_PC);
-	fill(dst, c, n);
+	vki_fill(dst, c, n);
 	return dst;
 }

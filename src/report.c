@@ -216,8 +216,72 @@ unsigned long vki_report_count(void)
 
 /* ------------------------------------------------------------ pieces */
 
+/*
+ * Task names.  A report names the task that freed a mapping, which has often
+ * exited by then, and asking the kernel for every vk_vfree would cost a
+ * system call each time.  Instead each thread that records a stack gets a
+ * thread-specific value once (vki_task_note); its destructor runs when the
+ * thread exits and files the thread's name, as it is then, in a small table
+ * by tid.  Live threads are asked through /proc at report time.
+ */
+#define TASK_SLOTS 4096
+
+struct task_slot {
+	uint32_t tid; /* 0: empty; written last */
+	char name[16];
+};
+
+static struct task_slot task_table[TASK_SLOTS];
+static pthread_key_t task_key;
+static pthread_once_t task_once = PTHREAD_ONCE_INIT;
+static bool task_key_ok;
+static __thread bool task_noted __attribute__((tls_model("initial-exec")));
+
+static void task_exit(void *unused)
+{
+	uint32_t tid = (uint32_t)vki_os_gettid();
+	struct task_slot *s = &task_table[tid % TASK_SLOTS];
+	char name[16];
+	vki_os_thread_name(name, sizeof(name));
+	__atomic_store_n(&s->tid, 0, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < sizeof(name); i++)
+		s->name[i] = name[i];
+	__atomic_store_n(&s->tid, tid, __ATOMIC_RELEASE);
+}
+
+static void task_key_create(void)
+{
+	task_key_ok = pthread_key_create(&task_key, task_exit) == 0;
+}
+
+void vki_task_note(void)
+{
+	if (VKI_LIKELY(task_noted))
+		return;
+	task_noted = true;
+	pthread_once(&task_once, task_key_create);
+	if (task_key_ok)
+		pthread_setspecific(task_key, (void *)1);
+}
+
+/* The name an exited thread left behind, if its slot still holds it. */
+static bool task_from_table(uint32_t tid, char *buf, size_t size)
+{
+	struct task_slot *s = &task_table[tid % TASK_SLOTS];
+	if (!tid || __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != tid)
+		return false;
+	char name[16];
+	for (size_t i = 0; i < sizeof(name); i++)
+		name[i] = s->name[i];
+	name[sizeof(name) - 1] = 0;
+	if (__atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != tid)
+		return false;
+	vki_snprintf(buf, size, "%s", name);
+	return true;
+}
+
 /* Name of thread tid: ours from the kernel, another's from /proc while it
- * lives; "?" once it has gone. */
+ * lives, from the table once it has gone; "?" if nobody knows. */
 static void task_name(uint32_t tid, char *buf, size_t size)
 {
 	if ((int)tid == vki_os_gettid()) {
@@ -228,12 +292,15 @@ static void task_name(uint32_t tid, char *buf, size_t size)
 	char path[64];
 	vki_snprintf(path, sizeof(path), "/proc/self/task/%u/comm", tid);
 	int fd = tid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0)
+	if (fd < 0) {
+		task_from_table(tid, buf, size);
 		return;
+	}
 	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0) {
-		vki_snprintf(buf, size, "?");
+		if (!task_from_table(tid, buf, size))
+			vki_snprintf(buf, size, "?");
 		return;
 	}
 	buf[n] = 0;

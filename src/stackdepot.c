@@ -226,6 +226,7 @@ static uint32_t depot_put(const uintptr_t *frames, int n)
 VKI_NOINLINE uint32_t vki_stack_save(int skip)
 {
 	uintptr_t frames[DEPOT_MAX_FRAMES];
+	vki_task_note(); /* so a report can name this thread after it exits */
 	/* Skip our caller's own frame too: its caller is the interesting one. */
 	int n = vki_stack_capture(frames, clamp_depth(DEPOT_MAX_FRAMES), skip + 1);
 	return depot_put(frames, n);

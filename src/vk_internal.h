@@ -338,6 +338,15 @@ bool vki_shadow_peek(uintptr_t addr, uint8_t *out);
  * instrumented code (pc: where the report's Call Trace starts). */
 void vki_check_range(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
 
+/* ------------------------------------------------------------ memcopy.c */
+
+/* Unchecked byte moving that never calls the C library (whose memcpy the
+ * runtime replaces).  vki_copy: forward, for apart ranges or dst < src;
+ * vki_move: any overlap. */
+void vki_copy(void *dst, const void *src, size_t n);
+void vki_move(void *dst, const void *src, size_t n);
+void vki_fill(void *dst, int c, size_t n);
+
 /* ------------------------------------------------------------ stackdepot.c */
 
 /* Capture the stack of the function calling vki_stack_save, starting at
@@ -389,6 +398,9 @@ void vki_report_init(void);
 bool vki_in_report(void);
 /* ... and it faulted: flush what it has before the process dies. */
 void vki_report_nested_fault(uintptr_t addr);
+/* Remember this thread's name when it exits (once per thread, cheap after):
+ * stacks record only a tid, and reports print "name/tid". */
+void vki_task_note(void);
 
 /* ------------------------------------------------------------ signal.c */
 

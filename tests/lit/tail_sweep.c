@@ -1,0 +1,66 @@
+// Reads and writes of 1, 2, 4, 8 and 16 bytes at the end of mappings of every
+// partial-granule size (size % 8 = 1..7, and 0), page-sized ones included:
+//   - the last `width` bytes:                fine, no report
+//   - straddling the end (one byte past):    reported, at the access's start
+//   - just past the end:                     reported
+// Every access is counted in-process (vk_get_stats().reports) and every
+// report is tied to its access by an expect-report line (report_shape.py).
+//
+// RUN: %cc %s -o %t
+// RUN: env VKASAN_OPTIONS=halt_on_error=0:symbolize=0 %run %t 2>&1 | FileCheck %s
+// CHECK-NOT: MISMATCH
+// CHECK-NOT: BUG: KASAN: {{[^v]}}
+// CHECK: good=134 bad=276 reports=276
+// CHECK-NOT: MISMATCH
+#include "vktest.h"
+
+static int good, bad, mismatches;
+
+static void one(char *a, int width, int is_write, int want_report)
+{
+	uint64_t before = vt_reports();
+	if (want_report)
+		vt_expect("%s of size %d at addr %p", is_write ? "Write" : "Read", width, (void *)a);
+	if (is_write)
+		vt_write(a, width);
+	else
+		vt_read(a, width);
+	uint64_t got = vt_reports() - before;
+	if (got != (uint64_t)want_report) {
+		vt_mark("MISMATCH: %s of %d at %p: %d reports, expected %d\n",
+			is_write ? "write" : "read", width, (void *)a, (int)got, want_report);
+		mismatches++;
+	}
+	if (want_report)
+		bad++;
+	else
+		good++;
+}
+
+int main(void)
+{
+	static const size_t sizes[] = { 1, 2, 3, 4, 5, 6, 7, 17, 18, 19, 20, 21, 22,
+					23, 24, 4095, 4096 };
+	static const int widths[] = { 1, 2, 4, 8, 16 };
+	// A live neighbour below, so that nothing here is the arena's first byte.
+	char *below = vk_vmalloc(100);
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t size = sizes[i];
+		char *p = vk_vmalloc(size);
+		for (unsigned j = 0; j < sizeof(widths) / sizeof(widths[0]); j++) {
+			size_t w = widths[j];
+			for (int wr = 0; wr <= 1; wr++) {
+				if (size >= w)
+					one(p + size - w, w, wr, 0);
+				if (w > 1 && size >= w - 1)
+					one(p + size - w + 1, w, wr, 1);
+				one(p + size, w, wr, 1);
+			}
+		}
+		vk_vfree(p);
+	}
+	vk_vfree(below);
+	vt_mark("good=%d bad=%d reports=%d\n", good, bad, (int)vt_reports());
+	return mismatches != 0;
+}
