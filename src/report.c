@@ -53,6 +53,7 @@ static __thread int in_report __attribute__((tls_model("initial-exec")));
 static char rbuf[32768];
 static size_t rlen;
 
+static bool halted_by_fault;
 static uintptr_t peek_page = 1; /* shadow page last asked about; 1: none */
 static bool peek_ok;
 
@@ -74,8 +75,7 @@ static void rvprintf(const char *fmt, va_list ap)
 	size_t len = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
 	if (rlen + len > sizeof(rbuf))
 		rflush();
-	for (size_t i = 0; i < len; i++) /* not memcpy: that one checks */
-		rbuf[rlen + i] = tmp[i];
+	vki_copy(rbuf + rlen, tmp, len);
 	rlen += len;
 }
 
@@ -190,7 +190,10 @@ static void report_end(bool must_halt)
 		P("vkasan: cannot continue after a fault; exiting\n");
 	rflush();
 	if (vki_opt.halt_on_error || must_halt) {
-		/* Keep the lock: other threads' reports wait while we exit. */
+		/* Keep the lock: other threads' reports wait while we exit.  A
+		 * fault may have hit the runtime itself, holding the arena lock,
+		 * so the statistics at exit (which take it) are skipped. */
+		halted_by_fault = must_halt;
 		if (vki_opt.abort_on_error)
 			vki_os_abort();
 		vki_os_exit((int)vki_opt.exitcode);
@@ -607,7 +610,7 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 /* print_stats: the counters as a table when the program exits. */
 __attribute__((destructor)) static void print_stats_at_exit(void)
 {
-	if (!vki_opt.print_stats || !vki_arena_base)
+	if (!vki_opt.print_stats || !vki_arena_base || halted_by_fault)
 		return;
 	struct vk_stats s;
 	vk_get_stats(&s);

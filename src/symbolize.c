@@ -308,13 +308,39 @@ static long now_ms(void)
  * interleaved with poll, so a large answer cannot deadlock a large question;
  * a tool that hangs is killed after 10 seconds.
  */
+/* A program may run with fd 0, 1 or 2 closed; the child's dup2 onto them
+ * must not meet a pipe end already sitting there. */
+static int fd_above2(int fd)
+{
+	if (fd > 2)
+		return fd;
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return nfd;
+}
+
+static int open_pipe(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	p[0] = fd_above2(p[0]);
+	p[1] = fd_above2(p[1]);
+	if (p[0] >= 0 && p[1] >= 0)
+		return 0;
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return -1;
+}
+
 static int run_tool(char *const argv[], const char *input, size_t inlen, char *out,
 		    size_t outsize)
 {
 	int in[2], outp[2];
-	if (pipe2(in, O_CLOEXEC))
+	if (open_pipe(in))
 		return -1;
-	if (pipe2(outp, O_CLOEXEC)) {
+	if (open_pipe(outp)) {
 		close(in[0]);
 		close(in[1]);
 		return -1;

@@ -23,6 +23,27 @@ for t in "$B"/tests/test_*; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+# The stress test's short mode and the fuzz corpus replay: they print
+# "PASS: "/"FAIL: " lines like the unit tests (issue 5).
+absb=$(cd "$B" && pwd)
+for t in "tests/stress short" "tests/fuzz check"; do
+	set -- $t
+	[ -f "$1/Makefile" ] || continue
+	out=$(make -s --no-print-directory -C "$1" B="$absb" "$2" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" >> "$log"
+	p=$(printf '%s\n' "$out" | grep -c '^PASS: ')
+	f=$(printf '%s\n' "$out" | grep -c '^FAIL: ')
+	printf '%s\n' "$out" | grep -E '^(FAIL: |  )' | head -40
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: $1 $2 exited with status $rc"
+		printf '%s\n' "$out" | tail -20
+		f=1
+	fi
+	echo "  $1: $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
 if [ -f tests/lit/run-lit.sh ]; then
 	litout=$(sh tests/lit/run-lit.sh "$B" 2>&1)
 	printf '%s\n' "$litout" | grep -E '^(FAIL|XPASS|UNRESOLVED|TIMEOUT):' | head -60

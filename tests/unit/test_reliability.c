@@ -868,6 +868,49 @@ TEST(walk_concurrent_with_allocations)
 	EXPECT_CLEAN();
 }
 
+/* Two threads free the same mapping at once, many times: one free wins,
+ * the other is one double-free report; nothing else happens. */
+enum { RACE_ROUNDS = 300 };
+static pthread_barrier_t race_barrier;
+static void *volatile race_target;
+
+static void *racer_main(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		pthread_barrier_wait(&race_barrier); /* target is set */
+		vk_vfree(race_target);
+		pthread_barrier_wait(&race_barrier); /* both frees done */
+	}
+	return NULL;
+}
+
+TEST(concurrent_double_free)
+{
+	EXPECT_CLEAN();
+	quiet_reports(true);
+	vk_set_option("halt_on_error", "0");
+	unsigned long r0 = vki_report_count();
+	pthread_t th[2];
+	pthread_barrier_init(&race_barrier, NULL, 3);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, racer_main, NULL);
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		race_target = vk_vmalloc(1 + (size_t)i * 13);
+		pthread_barrier_wait(&race_barrier);
+		pthread_barrier_wait(&race_barrier);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&race_barrier);
+	unsigned long reports = vki_report_count() - r0;
+	quiet_reports(false);
+	EXPECT_EQ(reports, RACE_ROUNDS);
+	EXPECT_EQ(vt_stats().live_areas, 0);
+	EXPECT_INVARIANTS();
+	EXPECT_CLEAN();
+}
+
 TEST(verify_every_with_threads)
 {
 	static char out[8192];

@@ -136,6 +136,38 @@ TEST(partial_granules_for_sizes_1_to_16)
 	}
 }
 
+/* Every width at every offset around the end of many sizes, against the
+ * rule "bad iff some byte lies outside [p, p + size)". */
+TEST(checks_match_the_reference_rule)
+{
+	static const size_t sizes[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10,   11,   12,
+					13, 14, 15, 16, 17, 31, 32, 33, 4095, 4096, 4097 };
+	static const size_t nwidths[] = { 3, 17, 33, 100 };
+	long wrong = 0, cases = 0;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		size_t size = sizes[k];
+		char *p = vk_vmalloc(size);
+		for (long off = -16; off <= (long)size + 24; off++) {
+			for (int w = 0; w < 9; w++) {
+				size_t width = w < 5 ? widths[w] : nwidths[w - 5];
+				bool bad = off < 0 || off + (long)width > (long)size;
+				unsigned long r0 = nreports();
+				if (w < 5)
+					(off & 1 ? stores : loads)[w]((uintptr_t)p + off);
+				else
+					__asan_loadN_noabort((uintptr_t)p + off, width);
+				wrong += nreports() - r0 != (unsigned long)bad;
+				cases++;
+			}
+		}
+		vk_vfree(p);
+	}
+	EXPECT_EQ(wrong, 0);
+	EXPECT(cases > 5000);
+	/* thousands of reports: keep the log small for the tests that read it */
+	close(open(log_file, O_WRONLY | O_TRUNC));
+}
+
 TEST(guard_page_and_before_start)
 {
 	char *p = vk_vmalloc(4096);
@@ -489,6 +521,29 @@ TEST(report_text_use_after_free)
 		 name, vki_os_gettid());
 	EXPECT(strstr(t, want) != NULL);
 	EXPECT(strstr(t, "located 8 bytes inside of\n freed 64-byte region") != NULL);
+}
+
+static int freer_tid;
+
+static void *freer_thread(void *p)
+{
+	pthread_setname_np(pthread_self(), "vt-freer");
+	freer_tid = vki_os_gettid();
+	vk_vfree(p);
+	return NULL;
+}
+
+TEST(report_names_an_exited_freeing_thread)
+{
+	char *p = vk_vmalloc(64);
+	pthread_t t;
+	pthread_create(&t, NULL, freer_thread, p);
+	pthread_join(t, NULL); /* gone before the report */
+	off_t from = log_size();
+	EXPECT_REPORT(bad_reader(p, 0));
+	char want[64];
+	snprintf(want, sizeof(want), "\nFreed by task vt-freer/%d:\n freer_thread+0x", freer_tid);
+	EXPECT(strstr(log_since(from), want) != NULL);
 }
 
 TEST(report_text_wild_and_absent)
