@@ -148,7 +148,9 @@ static void quiet_reports(bool on)
 		snprintf(base, sizeof(base), "/tmp/vkasan-test-reliability");
 		snprintf(quiet_path, sizeof(quiet_path), "%s.%d", base, (int)getpid());
 		vk_set_option("log_path", base);
+		vk_set_option("symbolize", "0"); /* nobody reads these stacks */
 	} else {
+		vk_set_option("symbolize", "1");
 		vk_set_option("log_path", "stderr");
 		vk_set_option("halt_on_error", "1");
 		unlink(quiet_path);
