@@ -23,13 +23,16 @@ RT_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(RT_SRCS))
 LIB_A   := $(B)/lib/libvkasan.a
 LIB_SO  := $(B)/lib/libvkasan.so
 WRAPPER := $(B)/bin/vkasan-cc
+# Linked into inline-instrumented programs only (its .preinit_array entry
+# maps the full shadow): not part of the library.
+INLINE_O := $(B)/lib/vkasan-inline.o
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
 all: lib $(WRAPPER)
-lib: $(LIB_A) $(LIB_SO)
+lib: $(LIB_A) $(LIB_SO) $(INLINE_O)
 
 $(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
@@ -39,6 +42,9 @@ $(LIB_A): $(RT_OBJS) | $(B)/lib
 
 $(LIB_SO): $(RT_OBJS) | $(B)/lib
 	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(INLINE_O): src/inline/vkasan-inline.c | $(B)/lib
+	$(CC) $(RT_CFLAGS) -c $< -o $@
 
 # The wrapper knows where the build tree's headers and library are; install
 # rewrites the paths.
@@ -77,6 +83,7 @@ install: all
 	install -m 644 include/vkasan.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(INLINE_O) $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@INCDIR@|$(PREFIX)/include|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
 		tools/vkasan-cc.in > $(DESTDIR)$(PREFIX)/bin/vkasan-cc
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/vkasan-cc

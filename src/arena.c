@@ -38,7 +38,9 @@ static uintptr_t area_len(const struct vki_node *n)
 static struct vki_tree free_tree = { .value = area_len };
 static struct vki_tree busy_tree, lazy_tree;
 static uintptr_t committed_end; /* highest committed address */
-static uint8_t committed[VKI_ARENA_MAX / VKI_COMMIT_CHUNK]; /* per 64 MiB chunk */
+static uint8_t committed[VKI_ARENA_MAX / VKI_COMMIT_CHUNK]; /* per 64 MiB chunk: */
+#define COMMIT_ARENA 1  /* arena pages usable */
+#define COMMIT_SHADOW 2 /* its shadow range ready (absent windows) */
 
 static struct {
 	uint64_t live_bytes, lazy_bytes, purges, alloc_failures;
@@ -95,6 +97,7 @@ void vki_arena_unlock(void)
 
 static void atfork_child(void)
 {
+	vki_os_forget_tid();
 	holding_lock = 0;
 	pthread_mutex_init(&lock, NULL);
 }
@@ -149,6 +152,7 @@ void vki_init(void)
 		init_state = 1;
 		vki_options_init();
 		int ok = arena_setup() == 0;
+		vki_fullshadow_arena_ready(ok); /* inline mode: shadow around the arena's */
 		vki_options_freeze();
 		if (ok) {
 			pthread_atfork(vki_arena_lock, vki_arena_unlock, atfork_child);
@@ -266,14 +270,19 @@ static int commit_range(uintptr_t start, uintptr_t end)
 	size_t c0 = (start - vki_arena_base) / VKI_COMMIT_CHUNK;
 	size_t c1 = (end - 1 - vki_arena_base) / VKI_COMMIT_CHUNK;
 	for (size_t c = c0; c <= c1; c++) {
-		if (committed[c])
-			continue;
 		uintptr_t s = vki_arena_base + c * VKI_COMMIT_CHUNK, e = s + VKI_COMMIT_CHUNK;
-		if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
-			return -1;
-		if (vki_opt.shadow && vki_shadow_commit(s, e))
-			return -1; /* the arena part stays RW: harmless, redone next time */
-		committed[c] = 1;
+		/* Two steps, remembered apart: a retry after a failed shadow
+		 * step must not redo (and fail again at) the arena step. */
+		if (!(committed[c] & COMMIT_ARENA)) {
+			if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
+				return -1;
+			committed[c] |= COMMIT_ARENA;
+		}
+		if (vki_opt.shadow && !(committed[c] & COMMIT_SHADOW)) {
+			if (vki_shadow_commit(s, e))
+				return -1;
+			committed[c] |= COMMIT_SHADOW;
+		}
 		if (e > committed_end)
 			committed_end = e;
 	}

@@ -129,8 +129,11 @@ static inline __attribute__((always_inline)) void check_small(uintptr_t a, size_
 {
 	uintptr_t last = a + size - 1;
 	bool in_a = vki_in_arena(a), in_last = vki_in_arena(last);
-	if (VKI_LIKELY(!in_a && !in_last))
+	if (VKI_LIKELY(!in_a && !in_last)) {
+		if (VKI_UNLIKELY(vki_fullshadow_on)) /* inline mode: stack, globals */
+			vki_fullshadow_check(a, size, is_write, pc);
 		return;
+	}
 	if (VKI_UNLIKELY(!in_a || !in_last)) { /* straddles an edge of the arena */
 		check_range_slow(a, size, is_write, pc);
 		return;
@@ -173,8 +176,11 @@ static inline __attribute__((always_inline)) void check_n(uintptr_t a, size_t si
 		return;
 	}
 	/* Neither end in the arena and the range does not span it: not ours. */
-	if (!in_a && !in_last && last >= a && (last < vki_arena_base || a >= vki_arena_end))
+	if (!in_a && !in_last && last >= a && (last < vki_arena_base || a >= vki_arena_end)) {
+		if (VKI_UNLIKELY(vki_fullshadow_on)) /* inline mode: stack, globals */
+			vki_fullshadow_check(a, size, is_write, pc);
 		return;
+	}
 	check_range_slow(a, size, is_write, pc);
 }
 
@@ -227,17 +233,62 @@ void vki_check_range(uintptr_t a, size_t size, bool is_write, uintptr_t pc)
 
 /*
  * Inline instrumentation has already read the shadow and found it bad; it
- * calls here only to report.  Outline mode promises that nothing outside the
- * arena is ever reported, and until the whole address space has shadow
- * (issue 6) an out-of-arena shadow read can only be a false alarm, so the
- * same arena filter applies.  Re-running the check also keeps a racing
- * unpoison (the access became valid meanwhile) from turning into a report.
+ * calls here only to report.  Re-running the check keeps a racing unpoison
+ * (the access became valid meanwhile) from turning into a report, and sends
+ * an address outside the arena to the full shadow's check (fullshadow.c),
+ * which exists only in inline programs: outline mode still reports nothing
+ * outside the arena.
  */
 static inline __attribute__((always_inline)) void report_inline(uintptr_t a, size_t size,
 								bool is_write, uintptr_t pc)
 {
 	check_n(a, size, is_write, pc);
 }
+
+/*
+ * clang checks an access of unusual size or alignment at its first and at
+ * its last byte, and calls __asan_report_*_n(byte, size) for each that is
+ * bad (the last one with the address of the last byte, as AddressSanitizer
+ * reports it too), so with halt_on_error=0 one bad access would give two
+ * reports.  The second call is recognisable: the last report of this thread
+ * was the access starting size - 1 bytes lower, from the same frame (the
+ * caller's stack pointer) at another pc, and its first byte is bad (so the
+ * first check did call).  The same check running again, in a loop, has the
+ * pc of that report and is reported.
+ */
+static __thread struct {
+	uintptr_t a, sp, pc;
+	size_t size;
+	bool is_write;
+} last_n __attribute__((tls_model("initial-exec")));
+
+static bool first_byte_bad(uintptr_t a)
+{
+	uint8_t s;
+	if (vki_in_arena(a))
+		return !vki_window_present(a) || bytes_bad(a, a);
+	return vki_fullshadow_peek(a, &s) && s && (int8_t)(a & 7) >= (int8_t)s;
+}
+
+static VKI_NOINLINE void report_inline_n(uintptr_t a, size_t size, bool is_write, uintptr_t pc,
+					 uintptr_t sp)
+{
+	if (a == last_n.a + size - 1 && size == last_n.size && is_write == last_n.is_write &&
+	    sp == last_n.sp && pc != last_n.pc && first_byte_bad(last_n.a))
+		return;
+	unsigned long before = vki_report_count();
+	check_n(a, size, is_write, pc);
+	if (vki_report_count() != before) {
+		last_n.a = a;
+		last_n.size = size;
+		last_n.is_write = is_write;
+		last_n.sp = sp;
+		last_n.pc = pc;
+	}
+}
+
+/* The caller's stack pointer at the call: above our return address. */
+#define CALLER_SP ((uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *))
 
 VKI_DEFINE_SIZED(1)
 VKI_DEFINE_SIZED(2)
@@ -267,42 +318,26 @@ VKI_EXPORT void __asan_storeN(uintptr_t a, size_t size)
 
 VKI_EXPORT void __asan_report_load_n_noabort(uintptr_t a, size_t size)
 {
-	report_inline(a, size, false, RET_PC);
+	report_inline_n(a, size, false, RET_PC, CALLER_SP);
 }
 
 VKI_EXPORT void __asan_report_store_n_noabort(uintptr_t a, size_t size)
 {
-	report_inline(a, size, true, RET_PC);
+	report_inline_n(a, size, true, RET_PC, CALLER_SP);
 }
 
 VKI_EXPORT void __asan_report_load_n(uintptr_t a, size_t size)
 {
-	report_inline(a, size, false, RET_PC);
+	report_inline_n(a, size, false, RET_PC, CALLER_SP);
 }
 
 VKI_EXPORT void __asan_report_store_n(uintptr_t a, size_t size)
 {
-	report_inline(a, size, true, RET_PC);
+	report_inline_n(a, size, true, RET_PC, CALLER_SP);
 }
 
-/* Stack unpoisoning before longjmp/noreturn matters only with stack
- * instrumentation, which the outline mode does not use. */
-VKI_EXPORT void __asan_handle_no_return(void)
-{
-}
-
-/*
- * clang's kernel-address instruments globals by default and so references
- * these from every object; until issue 6 gives them meaning, accept and
- * ignore.  Weak, so a real definition elsewhere in the runtime wins.
- */
-VKI_EXPORT __attribute__((weak)) void __asan_register_globals(void *globals, size_t n)
-{
-}
-
-VKI_EXPORT __attribute__((weak)) void __asan_unregister_globals(void *globals, size_t n)
-{
-}
+/* __asan_handle_no_return, __asan_register_globals and the other stack and
+ * global entry points are redzone.c's. */
 
 /* ------------------------------------------------------------------------
  * memcpy, memmove, memset.

@@ -80,6 +80,61 @@ void vki_os_unmap(void *p, size_t len)
 	munmap(p, len);
 }
 
+int vki_os_map_shadow(uintptr_t addr, size_t len, bool accessible)
+{
+	void *p = mmap((void *)addr, len, accessible ? PROT_READ | PROT_WRITE : PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	if ((uintptr_t)p != addr) { /* kernels before 4.17 ignore NOREPLACE */
+		munmap(p, len);
+		errno = EEXIST;
+		return -1;
+	}
+	/* Terabytes of zeros: no huge pages (a 1-byte poison would back 2 MiB),
+	 * and nothing of it in a core dump. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	madvise(p, len, MADV_DONTDUMP);
+	return 0;
+}
+
+/*
+ * /proc/self/maps, read with a stack buffer and parsed on the fly: only
+ * the "lo-hi" at the start of each line matters.  No malloc and no stdio,
+ * so it is safe in a report and in a signal handler.
+ */
+int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[4096];
+	uintptr_t num[2] = { 0, 0 };
+	int field = 0; /* 0: lo, 1: hi, 2: rest of the line */
+	int found = -1;
+	ssize_t n;
+	while (found && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && found; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				field = 0;
+				num[0] = num[1] = 0;
+			} else if (field < 2) {
+				int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+				if (d >= 0) {
+					num[field] = num[field] << 4 | (uintptr_t)d;
+				} else if (++field == 2 && addr >= num[0] && addr < num[1]) {
+					*lo = num[0];
+					*hi = num[1];
+					found = 0;
+				}
+			}
+		}
+	}
+	close(fd);
+	return found;
+}
+
 bool vki_os_has_guard_markers(void)
 {
 	if (guard_markers < 0) {
@@ -160,9 +215,20 @@ int vki_os_open_log(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
+/* Cached: vk_vmalloc and vk_vfree record it every time.  0 = not yet; a
+ * fork()ed child clears it (vki_os_forget_tid from the atfork handler). */
+static __thread int cached_tid;
+
 int vki_os_gettid(void)
 {
-	return (int)syscall(SYS_gettid);
+	if (VKI_UNLIKELY(!cached_tid))
+		cached_tid = (int)syscall(SYS_gettid);
+	return cached_tid;
+}
+
+void vki_os_forget_tid(void)
+{
+	cached_tid = 0;
 }
 
 int vki_os_getpid(void)

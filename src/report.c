@@ -327,7 +327,9 @@ static void print_task(uint32_t tid)
  */
 static bool peek(uintptr_t addr, uint8_t *out)
 {
-	if (!vki_in_arena(addr) || !vki_window_present(addr))
+	if (!vki_in_arena(addr)) /* inline mode: the full shadow (fullshadow.c) */
+		return vki_fullshadow_peek(addr, out);
+	if (!vki_window_present(addr))
 		return false;
 	uintptr_t page = VKI_ROUND_DOWN(vki_mem_to_shadow(addr), VKI_PAGE_SIZE);
 	if (page != peek_page) {
@@ -350,6 +352,12 @@ static const char *bug_type(bool present, uint8_t code, uintptr_t addr, bool fou
 		return freed ? "use-after-free" : "wild-memory-access";
 	switch (code) {
 	case 1 ... 7: /* partial last granule of a live mapping */
+		if (!vki_in_arena(addr)) { /* of a variable: its redzone says which */
+			uint8_t next = 0;
+			if (peek(addr + VKI_GRANULE, &next) && (next & 0x80))
+				return bug_type(true, next, addr + VKI_GRANULE, false, state);
+			return "unknown-crash";
+		}
 		return "vmalloc-out-of-bounds";
 	case VKI_SHADOW_VMALLOC_INVALID: /* == STACK_USE_AFTER_SCOPE outside the arena */
 		if (!vki_in_arena(addr))
@@ -387,10 +395,12 @@ static uintptr_t first_bad_granule(uintptr_t addr, size_t size, bool *present, u
 	uintptr_t lo = addr, hi = addr + (size ? size : 1);
 	if (hi < lo)
 		hi = UINTPTR_MAX;
-	if (lo < vki_arena_base)
-		lo = vki_arena_base;
-	if (hi > vki_arena_end)
-		hi = vki_arena_end;
+	if (vki_in_arena(lo) || vki_in_arena(hi - 1) || !vki_fullshadow_on) {
+		if (lo < vki_arena_base)
+			lo = vki_arena_base;
+		if (hi > vki_arena_end)
+			hi = vki_arena_end;
+	}
 	for (uintptr_t g = VKI_ROUND_DOWN(lo, VKI_GRANULE); g < hi; g += VKI_GRANULE) {
 		uint8_t s;
 		if (!peek(g, &s)) {
@@ -476,7 +486,8 @@ static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info
 /* Rows of 16 shadow bytes (128 bytes of memory), 2 around the bad one. */
 static void print_shadow(uintptr_t bad)
 {
-	if (!vki_in_arena(bad))
+	uint8_t unused;
+	if (!vki_in_arena(bad) && !vki_fullshadow_peek(bad, &unused))
 		return;
 	enum { ROW = 16 * VKI_GRANULE, AROUND = 2 };
 	uintptr_t row0 = VKI_ROUND_DOWN(bad, ROW);
@@ -557,7 +568,8 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, fault);
-	print_mapping(addr, found, &ai);
+	if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
+		print_mapping(addr, found, &ai);
 	print_shadow(bad);
 }
 

@@ -83,6 +83,10 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		vki_report_nested_fault((uintptr_t)si->si_addr);
 	/* si_code > 0: raised by the hardware, not sent by a process. */
 	else if (si->si_code > 0 && fault_target((uintptr_t)si->si_addr, &mem)) {
+		/* An inline check read released shadow: finish its read as
+		 * poison and let the check report the exact access. */
+		if (vki_fullshadow_resume(uc, (uintptr_t)si->si_addr))
+			return;
 		const ucontext_t *u = uc;
 		bool is_write = (u->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 		vki_report_fault(mem, is_write, uc);

@@ -16,8 +16,10 @@
  *   [0x10007fff8000, 0x800000000000)      high memory
  *     [0x600000000000, 0x610000000000)      the vmalloc arena (1 TiB)
  *
- * Only the arena's shadow is ever backed by the core runtime.  A *window* is
- * the 32 KiB of arena described by one 4 KiB shadow page.
+ * Only the arena's shadow is ever backed by the core runtime; inline programs
+ * also get the low and high shadow (zero) and the gap (inaccessible) mapped
+ * around it by fullshadow.c.  A *window* is the 32 KiB of arena described by
+ * one 4 KiB shadow page.
  */
 #ifndef VK_INTERNAL_H
 #define VK_INTERNAL_H
@@ -176,6 +178,12 @@ enum vki_os_kind {
 void *vki_os_reserve(uintptr_t addr, size_t len, enum vki_os_kind kind); /* fixed, noreplace, PROT_NONE */
 void *vki_os_map_anywhere(size_t len, enum vki_os_kind kind);           /* RW, for metadata */
 void vki_os_unmap(void *p, size_t len);
+/* Fixed, never replacing, NORESERVE: zero RW when accessible, else PROT_NONE.
+ * For the shadow outside the arena (fullshadow.c).  0 or -1. */
+int vki_os_map_shadow(uintptr_t addr, size_t len, bool accessible);
+/* The mapping that holds addr, from /proc/self/maps without malloc:
+ * 0 with [*lo, *hi), or -1. */
+int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 int vki_os_commit(uintptr_t addr, size_t len, bool guard_markers);     /* RW (+ guard markers) */
 int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind); /* zap + fault on access */
 int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind);  /* accessible (zero) again */
@@ -185,6 +193,7 @@ bool vki_os_has_guard_markers(void); /* MADV_GUARD_INSTALL works (Linux >= 6.13)
 void vki_os_write(int fd, const char *s, size_t n);
 int vki_os_open_log(const char *path);    /* O_WRONLY|O_CREAT|O_APPEND; -1 on error */
 int vki_os_gettid(void);
+void vki_os_forget_tid(void); /* in a fork()ed child */
 int vki_os_getpid(void);
 void vki_os_thread_name(char *buf, size_t size);
 void vki_os_exit(int status) __attribute__((noreturn));
@@ -408,6 +417,33 @@ void vki_signal_init(void);
 /* The interrupted code's stack from a signal's ucontext: frames[0] is the
  * faulting pc, then return addresses. */
 int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max);
+
+/* ------------------------------------------------------------ fullshadow.c */
+
+/*
+ * Inline mode: AddressSanitizer's whole shadow layout around the arena's
+ * dynamic shadow (the layout table is in fullshadow.c).
+ */
+extern bool vki_fullshadow_on; /* the full shadow is mapped: inline code runs here */
+/* Map it; exported: the .preinit_array entry of vkasan-inline.o calls it. */
+void vki_fullshadow_init(void);
+/* Hook in vki_init, after the arena (and its shadow) was set up or not. */
+void vki_fullshadow_arena_ready(bool arena_ok);
+/* One shadow byte of application memory outside the arena; false when
+ * there is no full shadow or addr is not application memory. */
+bool vki_fullshadow_peek(uintptr_t addr, uint8_t *out);
+/* The check for [a, a + size) outside the arena (both ends), full shadow on. */
+void vki_fullshadow_check(uintptr_t a, size_t size, bool is_write, uintptr_t pc);
+/* Fault handler: an inline check read absent arena shadow at fault.  If the
+ * instruction is a shadow read we know, finish it as if it read 0xF8 and
+ * return true (resume: the check then reports with the exact access). */
+bool vki_fullshadow_resume(void *ucontext, uintptr_t fault);
+
+/* ------------------------------------------------------------ redzone.c */
+
+/* Report: describe addr outside the arena (stack frame or global) from the
+ * code of the first bad granule; false when there is nothing to say. */
+bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 
 /* ------------------------------------------------------------ verify.c */
 

@@ -7,7 +7,7 @@
 // RUN: make -s -o all -C %srcroot install B=%builddir PREFIX=%t.inst > %t.install.log
 // RUN: grep -q "incdir='%t.inst/include'" %t.inst/bin/vkasan-cc
 // RUN: grep -q "libdir='%t.inst/lib'" %t.inst/bin/vkasan-cc
-// RUN: %t.inst/bin/vkasan-cc %opt -g %s -o %t.prog
+// RUN: %t.inst/bin/vkasan-cc --%vkmode %opt -g %s -o %t.prog
 // RUN: not %run %t.prog 2>&1 | FileCheck %s
 // CHECK: BUG: KASAN: vmalloc-out-of-bounds in main+0x
 // CHECK-NEXT: Write of size 1 at addr

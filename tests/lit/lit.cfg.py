@@ -14,6 +14,9 @@
 #   %vkcc    the vkasan-cc wrapper alone ($VKASAN_CC is the configuration's)
 #   %cc      %vkcc with the optimisation level, -g, -Wall and Inputs/
 #   %opt     -O0 or -O2          %cckind  gcc or clang
+#   %vkmode  outline or inline (for per-mode FileCheck prefixes, e.g.
+#            --check-prefixes=CHECK,CHECK-%vkmode); %cc also defines
+#            VK_LIT_INLINE=1 in inline mode, for what the program expects
 #   %run     run.sh: time limit, crash pass-through, report shape check
 #   %check_reports FILE   the report shape check alone (for log files)
 #   %lines   FileCheck -D#NAME=N for each line of %s tagged "// @NAME", so
@@ -92,10 +95,12 @@ config.environment.pop("VKASAN_OPTIONS", None)
 config.environment.pop("VKASAN_CC_KIND", None)
 
 vkcc = "%s --%s" % (wrapper, mode)
+mode_def = " -DVK_LIT_INLINE=1" if mode == "inline" else ""
 config.substitutions.extend([
+    ("%vkmode", mode),
     ("%vkcc", vkcc),
     ("%cckind", cckind),
-    ("%cc", "%s %s -g -Wall -Wno-unused-function -I%s" % (vkcc, opt, os.path.join(here, "Inputs"))),
+    ("%cc", "%s %s -g -Wall -Wno-unused-function%s -I%s" % (vkcc, opt, mode_def, os.path.join(here, "Inputs"))),
     ("%opt", opt),
     ("%run", "sh %s 3>&2" % os.path.join(here, "run.sh")),
     ("%check_reports", "python3 " + os.path.join(here, "report_shape.py")),

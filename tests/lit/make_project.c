@@ -3,8 +3,9 @@
 //
 // RUN: rm -rf %t.proj && cp -r %S/Inputs/project %t.proj
 // RUN: make -s -C %t.proj CC='%vkcc'
-// RUN: nm %t.proj/table.o | FileCheck %s --check-prefix=NM
-// NM: U __asan_load4_noabort
+// RUN: nm %t.proj/table.o | FileCheck %s --check-prefix=NM-%vkmode
+// NM-outline: U __asan_load4_noabort
+// NM-inline: U __asan_report_load4_noabort
 // RUN: not %run %t.proj/prog 2>&1 | FileCheck %s
 // CHECK: BUG: KASAN: vmalloc-out-of-bounds in table_sum+0x
 // CHECK-NEXT: Read of size 4 at addr 0x{{[0-9a-f]+}}028 by task prog/{{[0-9]+}}

@@ -10,6 +10,7 @@ values that are particular to it.  A report is:
     ==================================================================  (66)
     BUG: KASAN: <type> in <function>
     Read|Write of size N at addr 0x<hex> by task <name>/<tid>
+      (a fault: Read|Write of unknown size ...)
       (double-free, invalid-free: Free of addr 0x<hex> by task <name>/<tid>)
     Call Trace:
      <frames>
@@ -18,6 +19,10 @@ values that are particular to it.  A report is:
      <frames>
     Freed by task <name>/<tid>:                           (uaf)
      <frames>
+    The buggy address belongs to stack of task <name>/<tid>  (stack types,
+      (or: ... to the stack of another task)                  inline mode)
+    The buggy address belongs to the variable:            (global-o-o-b)
+     <name>+0x<off>/0x<size>
     Memory state around the buggy address:                (accesses)
      0x<row>: xx xx ... (16 shadow bytes, 128 bytes of memory per row)
     >0x<row>: xx xx ...                 the row of the first bad granule
@@ -35,11 +40,17 @@ import re
 import sys
 
 SEP = "=" * 66
-TYPES = ("vmalloc-out-of-bounds", "use-after-free", "wild-memory-access",
-         "double-free", "invalid-free")
-ACCESS_TYPES = TYPES[:3]
+# Inline mode adds the stack and global types (addresses outside the arena).
+STACK_TYPES = ("stack-out-of-bounds", "stack-use-after-scope", "stack-use-after-return",
+               "alloca-out-of-bounds")
+ACCESS_TYPES = ("vmalloc-out-of-bounds", "use-after-free", "wild-memory-access",
+                "global-out-of-bounds") + STACK_TYPES
+TYPES = ACCESS_TYPES + ("double-free", "invalid-free")
 BUG_RE = re.compile(r"^BUG: KASAN: (\S+) in (\S+)$")
-ACCESS_RE = re.compile(r"^(Read|Write) of size (\d+) at addr 0x([0-9a-f]+) by task (.+)/(\d+)$")
+ACCESS_RE = re.compile(r"^(Read|Write) of (?:size (\d+)|unknown size) at addr 0x([0-9a-f]+) "
+                       r"by task (.+)/(\d+)$")
+STACK_RE = re.compile(r"^The buggy address belongs to (stack of task .+/\d+|the stack of another task)$")
+VARIABLE_RE = re.compile(r"^ \S+\+0x[0-9a-f]+/0x[0-9a-f]+$")
 FREE_RE = re.compile(r"^Free of addr 0x([0-9a-f]+) by task (.+)/(\d+)$")
 MAPPING_RE = re.compile(r"^ \[0x([0-9a-f]+), 0x([0-9a-f]+)\) created by:$")
 FREED_RE = re.compile(r"^Freed by task (.+)/(\d+):$")
@@ -155,7 +166,7 @@ def check_report(body, where, p):
         if not m:
             p.add(where, "bad access line %r" % line)
             return None
-        size = int(m.group(2))
+        size = int(m.group(2) or 1)
         addr = int(m.group(3), 16)
     else:
         m = FREE_RE.match(line)
@@ -183,6 +194,17 @@ def check_report(body, where, p):
                 p.add(where, "no allocation frames after 'created by:'")
     elif bug in ("vmalloc-out-of-bounds", "use-after-free"):
         p.add(where, "no 'The buggy address belongs to the virtual mapping at'")
+    if bug in STACK_TYPES or bug == "global-out-of-bounds":
+        if i >= 0:
+            p.add(where, "%s in a virtual mapping" % bug)
+        if bug in STACK_TYPES and not any(STACK_RE.match(l) for l in body):
+            p.add(where, "%s without 'The buggy address belongs to stack of task'" % bug)
+        if bug == "global-out-of-bounds":
+            k = find(body, "The buggy address belongs to the variable:")
+            if k < 0:
+                p.add(where, "global-out-of-bounds without 'belongs to the variable:'")
+            elif not VARIABLE_RE.match(body[k + 1] if k + 1 < len(body) else ""):
+                p.add(where, "bad variable line %r" % (body[k + 1] if k + 1 < len(body) else ""))
     freed = [k for k, l in enumerate(body) if FREED_RE.match(l)]
     if bug == "use-after-free":
         if not freed:

@@ -1,11 +1,11 @@
 #!/bin/sh
 # run-lit.sh BUILD_DIR - run the lit suite in every configuration:
-# {gcc, clang} x {-O0, -O2} x {outline}, all in one lit process (-j2), so
+# {gcc, clang} x {-O0, -O2} x {outline, inline}, all in one lit process (-j2), so
 # that lit prints one summary ("  Passed: N", "  Failed: N") for
 # tests/run-tests.sh to add up.  Exits non-zero when anything failed.
 #
 # Environment: VK_LIT_CCS (default "gcc clang"), VK_LIT_OPTS ("-O0 -O2"),
-# VK_LIT_MODES ("outline"), VK_LIT_JOBS (2), LIT (lit.py), LIT_ARGS (extra
+# VK_LIT_MODES ("outline inline"), VK_LIT_JOBS (2), LIT (lit.py), LIT_ARGS (extra
 # lit arguments, e.g. "--filter uaf").
 B=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,7 @@ if [ ! -f "$LIT" ]; then
 fi
 
 dirs=
-for mode in ${VK_LIT_MODES:-outline}; do
+for mode in ${VK_LIT_MODES:-outline inline}; do
 	for cc in ${VK_LIT_CCS:-gcc clang}; do
 		for opt in ${VK_LIT_OPTS:--O0 -O2}; do
 			d=$B/lit/$cc$opt-$mode

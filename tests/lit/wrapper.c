@@ -1,16 +1,26 @@
 // vkasan-cc itself: compile-only, link-only, several sources, -o or a.out,
-// -x, -S, -E, --version and -v passed through, --vkasan-help, --inline (not
-// yet), a missing compiler, the shared runtime, and a shared library built
-// with the wrapper (instrumented, runtime not inside).
+// -x, -S, -E, --version and -v passed through, --vkasan-help, the inline
+// link object, a missing compiler, the shared runtime, and a shared library
+// built with the wrapper (instrumented, runtime not inside).  Every step runs
+// in both modes; the symbols the code references differ (outline: checks,
+// inline: reports only, plus the global registration).
 //
 // RUN: rm -rf %t.dir && mkdir -p %t.dir
 // RUN: %vkcc %opt -g -c %s -o %t.dir/main.o
 // RUN: nm %t.dir/main.o | FileCheck %s --check-prefix=NM
-// NM-DAG: U __asan_load4_noabort
-// NM-DAG: U __asan_store8_noabort
 // NM-DAG: U memcpy
 // NM-DAG: U vk_vmalloc
-// NM-NOT: __asan_report
+// RUN: nm %t.dir/main.o | FileCheck %s --check-prefix=NM-%vkmode
+// NM-outline-DAG: U __asan_load4_noabort
+// NM-outline-DAG: U __asan_store8_noabort
+// NM-inline-DAG: U __asan_register_globals
+// NM-inline-DAG: U __asan_report_load4_noabort
+// NM-inline-DAG: U __asan_report_store8_noabort
+// RUN: nm %t.dir/main.o | FileCheck %s --check-prefix=NOT-%vkmode
+// NOT-outline-NOT: __asan_report
+// NOT-outline-NOT: __asan_register_globals
+// NOT-inline-NOT: __asan_load
+// NOT-inline-NOT: __asan_store
 // RUN: %vkcc %opt -g -c %S/Inputs/wrapper_lib.c -o %t.dir/lib.o
 // RUN: %vkcc %t.dir/main.o %t.dir/lib.o -o %t.dir/prog
 // RUN: not %run %t.dir/prog 2>&1 | FileCheck %s --check-prefix=BUG
@@ -22,8 +32,10 @@
 // RUN: %vkcc %opt -g -x c %t.dir/src-no-suffix -x c %S/Inputs/wrapper_lib.c -o %t.dir/prog3
 // RUN: not %run %t.dir/prog3 2>&1 | FileCheck %s --check-prefix=BUG
 //
-// RUN: %vkcc %opt -S %s -o - | FileCheck %s --check-prefix=ASM
-// ASM: __asan_store8_noabort
+// RUN: %vkcc %opt -S %s -o - | FileCheck %s --check-prefix=ASM-%vkmode
+// ASM-outline: __asan_store8_noabort
+// ASM-inline: 2147450880
+// ASM-inline: __asan_report_store8_noabort
 // RUN: %vkcc -E %s | FileCheck %s --check-prefix=PP
 // PP: void *vk_vmalloc(size_t size);
 //
@@ -36,8 +48,13 @@
 // RUN: %vkcc --vkasan-help | FileCheck %s --check-prefix=HELP
 // HELP: usage: vkasan-cc
 // HELP: --shared-runtime
-// RUN: not %vkcc --inline -c %s -o %t.dir/x.o 2>&1 | FileCheck %s --check-prefix=INLINE
-// INLINE: vkasan-cc: --inline is not yet supported
+// RUN: %vkcc --vkasan-verbose %t.dir/main.o %t.dir/lib.o -o %t.dir/prog-v 2>&1 | FileCheck %s --check-prefix=LINK-%vkmode
+// LINK-outline-NOT: vkasan-inline.o
+// LINK-inline: {{ }}{{.*}}/vkasan-inline.o {{.*}}libvkasan.a
+// RUN: %vkcc --vkasan-verbose -c %s -o %t.dir/x.o 2>&1 | FileCheck %s --check-prefix=CC-%vkmode
+// CC-outline: -fsanitize=kernel-address {{.*}}call-threshold{{.*}}=0
+// CC-inline: -fsanitize=kernel-address {{.*}}call-threshold{{.*}}=100000 {{.*}}asan-stack{{.*}}=1 {{.*}}asan-globals{{.*}}=1
+// CC-inline-NOT: vkasan-inline.o
 // RUN: env VKASAN_CC=/nonexistent/cc not %vkcc -c %s -o %t.dir/x.o 2>&1 | FileCheck %s --check-prefix=NOCC
 // NOCC: vkasan-cc: cannot run the compiler '/nonexistent/cc'
 // RUN: not %vkcc --vkasan-bogus -c %s 2>&1 | FileCheck %s --check-prefix=BOGUS
@@ -51,7 +68,9 @@
 //
 // RUN: %vkcc %opt -g -fPIC -shared %S/Inputs/wrapper_lib.c -o %t.dir/libwl.so
 // RUN: nm -D %t.dir/libwl.so | FileCheck %s --check-prefix=DSO
-// DSO: U __asan_store4_noabort
+// RUN: nm -D %t.dir/libwl.so | FileCheck %s --check-prefix=DSO-%vkmode
+// DSO-outline: U __asan_store4_noabort
+// DSO-inline: U __asan_report_store4_noabort
 // DSO-NOT: T vk_vmalloc
 // RUN: %vkcc %t.dir/main.o -L%t.dir -lwl -Wl,-rpath,%t.dir -o %t.dir/prog-dso
 // RUN: not %run %t.dir/prog-dso 2>&1 | FileCheck %s --check-prefix=BUG
