@@ -387,6 +387,7 @@ VKI_EXPORT void vk_purge(void)
 static void *alloc(size_t size, size_t align, uint32_t stack)
 {
 	vki_init();
+	vki_signal_thread_init(); /* this thread's signal stack, once */
 	if (!vki_arena_base)
 		return NULL;
 	if (align < VKI_PAGE_SIZE)
@@ -489,6 +490,7 @@ VKI_EXPORT void vk_vfree(const void *p)
 	if (!p)
 		return;
 	vki_init();
+	vki_signal_thread_init(); /* this thread's signal stack, once */
 	uintptr_t addr = (uintptr_t)p;
 	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
 	uint32_t stack = vki_stack_save(0);

@@ -1,9 +1,15 @@
 /*
  * os.c - the one layer between vkasan and the kernel.
  *
- * Every mmap/mprotect/madvise/mincore/write the runtime makes is here, so
- * fault injection (option fail_mmap_every) sees every failure point, and a
- * port to another OS touches one file.
+ * Every system call the runtime makes is here (symbolize.c's child
+ * process aside, for now), so fault injection (option fail_mmap_every) sees
+ * every failure point, and a port to another OS touches one file.  Grouped:
+ * injection, memory, files (/proc and the log), tasks, signals, exit.
+ *
+ * Injection fails only the calls the runtime is built to survive failing
+ * (arena growth, populate, release, decommit, guard pages, metadata).  What
+ * it must get is never failed: the reservations (kind VKI_OS_RESERVE), the
+ * full shadow, signal stacks; nor are files, tasks and signals.
  *
  * Shadow pages are released with MADV_GUARD_INSTALL (Linux 6.13): the page is
  * freed and any access faults, like PROT_NONE, but without splitting the VMA.
@@ -27,7 +33,8 @@
 #define MADV_GUARD_REMOVE 103
 #endif
 
-static int guard_markers = -1; /* -1 unknown, 0 no, 1 yes */
+/* ---------------------------------------------------------------- injection */
+
 static unsigned long call_count, fail_count;
 
 /* Fault injection: every Nth mapping call fails, as if the OS refused. */
@@ -47,6 +54,8 @@ unsigned long vki_os_fail_count(void)
 {
 	return __atomic_load_n(&fail_count, __ATOMIC_RELAXED);
 }
+
+/* ---------------------------------------------------------------- memory */
 
 void *vki_os_reserve(uintptr_t addr, size_t len, enum vki_os_kind kind)
 {
@@ -98,42 +107,7 @@ int vki_os_map_shadow(uintptr_t addr, size_t len, bool accessible)
 	return 0;
 }
 
-/*
- * /proc/self/maps, read with a stack buffer and parsed on the fly: only
- * the "lo-hi" at the start of each line matters.  No malloc and no stdio,
- * so it is safe in a report and in a signal handler.
- */
-int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
-{
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	char buf[4096];
-	uintptr_t num[2] = { 0, 0 };
-	int field = 0; /* 0: lo, 1: hi, 2: rest of the line */
-	int found = -1;
-	ssize_t n;
-	while (found && (n = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n && found; i++) {
-			char c = buf[i];
-			if (c == '\n') {
-				field = 0;
-				num[0] = num[1] = 0;
-			} else if (field < 2) {
-				int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-				if (d >= 0) {
-					num[field] = num[field] << 4 | (uintptr_t)d;
-				} else if (++field == 2 && addr >= num[0] && addr < num[1]) {
-					*lo = num[0];
-					*hi = num[1];
-					found = 0;
-				}
-			}
-		}
-	}
-	close(fd);
-	return found;
-}
+static int guard_markers = -1; /* -1 unknown, 0 no, 1 yes */
 
 bool vki_os_has_guard_markers(void)
 {
@@ -197,6 +171,57 @@ int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec)
 	return mincore((void *)addr, len, vec);
 }
 
+/* ---------------------------------------------------------------- files */
+
+/*
+ * /proc/self/maps, read with a stack buffer and parsed on the fly: only
+ * the "lo-hi" at the start of each line matters.  No malloc and no stdio,
+ * so it is safe in a report and in a signal handler.
+ */
+int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[4096];
+	uintptr_t num[2] = { 0, 0 };
+	int field = 0; /* 0: lo, 1: hi, 2: rest of the line */
+	int found = -1;
+	ssize_t n;
+	while (found && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && found; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				field = 0;
+				num[0] = num[1] = 0;
+			} else if (field < 2) {
+				int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+				if (d >= 0) {
+					num[field] = num[field] << 4 | (uintptr_t)d;
+				} else if (++field == 2 && addr >= num[0] && addr < num[1]) {
+					*lo = num[0];
+					*hi = num[1];
+					found = 0;
+				}
+			}
+		}
+	}
+	close(fd);
+	return found;
+}
+
+/* A small file such as /proc/self/task/<tid>/comm: one read() into buf.
+ * The bytes read (not terminated), or -1. */
+long vki_os_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	long n = (long)read(fd, buf, size);
+	close(fd);
+	return n;
+}
+
 void vki_os_write(int fd, const char *s, size_t n)
 {
 	while (n) {
@@ -214,6 +239,13 @@ int vki_os_open_log(const char *path)
 {
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
+
+void vki_os_close(int fd)
+{
+	close(fd);
+}
+
+/* ---------------------------------------------------------------- tasks */
 
 /* Cached: vk_vmalloc and vk_vfree record it every time.  0 = not yet; a
  * fork()ed child clears it (vki_os_forget_tid from the atfork handler). */
@@ -243,6 +275,67 @@ void vki_os_thread_name(char *buf, size_t size)
 		name[0] = 0;
 	vki_snprintf(buf, size, "%s", name[0] ? name : "?");
 }
+
+/* ---------------------------------------------------------------- signals */
+
+int vki_os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
+{
+	return sigaction(sig, sa, old);
+}
+
+void vki_os_raise(int sig)
+{
+	raise(sig);
+}
+
+/*
+ * Alternate signal stacks (signal.c): one per thread, so that a fault on a
+ * full stack still reaches the report.  Never fault-injected: a thread that
+ * silently got none would die without a report only when it matters.
+ */
+void *vki_os_map_stack(size_t size)
+{
+	char *m = mmap(NULL, size + VKI_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* The lowest page faults, so an overflow of the handler is loud. */
+	if (vki_os_has_guard_markers())
+		madvise(m, VKI_PAGE_SIZE, MADV_GUARD_INSTALL);
+	else
+		mprotect(m, VKI_PAGE_SIZE, PROT_NONE);
+	return m + VKI_PAGE_SIZE;
+}
+
+void vki_os_unmap_stack(void *sp, size_t size)
+{
+	munmap((char *)sp - VKI_PAGE_SIZE, size + VKI_PAGE_SIZE);
+}
+
+int vki_os_altstack_get(void **sp, size_t *size, bool *on_it)
+{
+	stack_t cur;
+	if (sigaltstack(NULL, &cur) || (cur.ss_flags & SS_DISABLE))
+		return -1;
+	*sp = cur.ss_sp;
+	*size = cur.ss_size;
+	*on_it = (cur.ss_flags & SS_ONSTACK) != 0;
+	return 0;
+}
+
+int vki_os_altstack_set(void *sp, size_t size)
+{
+	stack_t ss = { .ss_sp = sp, .ss_size = size, .ss_flags = 0 };
+	return sigaltstack(&ss, NULL);
+}
+
+int vki_os_altstack_disable(void)
+{
+	stack_t ss = { .ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE };
+	return sigaltstack(&ss, NULL);
+}
+
+/* ---------------------------------------------------------------- exit */
 
 void vki_os_exit(int status)
 {

@@ -36,10 +36,8 @@
  */
 #include "vk_internal.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <unistd.h>
 
 extern int vki_log_fd; /* print.c: where vki_write_log writes */
 
@@ -122,7 +120,7 @@ void vki_report_init(void)
 		want = 1;
 	if (want >= 0) {
 		if (vki_log_fd > 2)
-			close(vki_log_fd);
+			vki_os_close(vki_log_fd);
 		vki_log_fd = want;
 		log_base[0] = 0;
 		return;
@@ -134,7 +132,7 @@ void vki_report_init(void)
 	vki_snprintf(path, sizeof(path), "%s.%d", p, pid);
 	int fd = vki_os_open_log(path);
 	if (vki_log_fd > 2)
-		close(vki_log_fd);
+		vki_os_close(vki_log_fd);
 	if (fd < 0) {
 		vki_log_fd = 2;
 		log_base[0] = 0;
@@ -294,13 +292,7 @@ static void task_name(uint32_t tid, char *buf, size_t size)
 	vki_snprintf(buf, size, "?");
 	char path[64];
 	vki_snprintf(path, sizeof(path), "/proc/self/task/%u/comm", tid);
-	int fd = tid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0) {
-		task_from_table(tid, buf, size);
-		return;
-	}
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
+	long n = tid ? vki_os_read_file(path, buf, size - 1) : -1;
 	if (n <= 0) {
 		if (!task_from_table(tid, buf, size))
 			vki_snprintf(buf, size, "?");

@@ -15,10 +15,19 @@
  *   anywhere else                     nothing: the previous handler (or
  *                                     the default action) gets the signal
  *
- * The handler runs on an alternate signal stack (the main thread's, set up
- * here if the program has none) so that a fault on a full stack still gets
- * as far as the report.  A fault cannot be resumed, so the process exits
- * after the report whatever halt_on_error says.
+ * The handler runs on an alternate signal stack so that a fault on a full
+ * stack still gets as far as the report.  Each thread gets its own, unless
+ * the program gave it one: the thread that sets the runtime up at once, any
+ * other on its first vk_vmalloc or vk_vfree (vki_signal_thread_init, one
+ * TLS load after that).  The stack is mapped by os.c, never malloc'd, and
+ * unmapped by a thread-specific destructor when the thread exits, after
+ * SS_DISABLE; never while the thread still runs on it (that one leaks: at
+ * most one stack per such thread).  A fork()ed child keeps the calling
+ * thread's.  A thread that never allocates or frees has none, and a fault
+ * on its full stack dies without a report.
+ *
+ * A fault cannot be resumed, so the process exits after the report whatever
+ * halt_on_error says.
  */
 #include "vk_internal.h"
 
@@ -71,9 +80,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	struct sigaction dfl = *old;
 	if (si->si_code > 0 && old->sa_handler == SIG_IGN)
 		dfl.sa_handler = SIG_DFL; /* an ignored fault would loop forever */
-	sigaction(sig, &dfl, NULL);
+	vki_os_sigaction(sig, &dfl, NULL);
 	if (si->si_code <= 0)
-		raise(sig);
+		vki_os_raise(sig);
 }
 
 static void handler(int sig, siginfo_t *si, void *uc)
@@ -104,20 +113,50 @@ int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max)
 				      (uintptr_t)g[REG_RSP], frames, max);
 }
 
-/* An alternate stack for this thread, unless the program set one. */
-static void setup_altstack(void)
+/* ---------------------------------------------------------------- stacks */
+
+static bool enabled; /* handle_segv: threads get stacks */
+static pthread_key_t stack_key; /* value: this thread's stack, to unmap at exit */
+static bool stack_key_ok;
+__thread bool vki_signal_thread_ready __attribute__((tls_model("initial-exec")));
+
+/* Thread exit: take our stack down, unless the thread is running on it. */
+static void stack_exit(void *sp)
 {
-	stack_t cur;
-	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+	void *cur;
+	size_t size;
+	bool on_it;
+	if (!vki_os_altstack_get(&cur, &size, &on_it) && cur == sp) {
+		if (on_it || vki_os_altstack_disable())
+			return; /* leak it: freeing it would pull the floor away */
+	} else {
+		/* The program replaced or disabled ours, which it cannot do
+		 * while on it; still, never unmap the stack we stand on. */
+		char here;
+		if ((uintptr_t)&here - (uintptr_t)sp < ALTSTACK_SIZE)
+			return;
+	}
+	vki_os_unmap_stack(sp, ALTSTACK_SIZE);
+}
+
+/* An alternate stack for this thread, unless it has one (the program's). */
+void vki_signal_thread_setup(void)
+{
+	vki_signal_thread_ready = true;
+	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE) || !stack_key_ok)
 		return;
-	char *mem = vki_os_map_anywhere(ALTSTACK_SIZE + VKI_PAGE_SIZE, VKI_OS_META);
-	if (!mem)
+	void *cur;
+	size_t size;
+	bool on_it;
+	if (!vki_os_altstack_get(&cur, &size, &on_it))
 		return;
-	/* The lowest page faults, so an overflow of the handler is loud. */
-	vki_os_guard_install((uintptr_t)mem, VKI_PAGE_SIZE, VKI_OS_META);
-	stack_t ss = { .ss_sp = mem + VKI_PAGE_SIZE, .ss_size = ALTSTACK_SIZE, .ss_flags = 0 };
-	if (sigaltstack(&ss, NULL))
-		vki_os_unmap(mem, ALTSTACK_SIZE + VKI_PAGE_SIZE);
+	void *sp = vki_os_map_stack(ALTSTACK_SIZE);
+	if (!sp)
+		return;
+	if (vki_os_altstack_set(sp, ALTSTACK_SIZE) || pthread_setspecific(stack_key, sp)) {
+		vki_os_altstack_disable();
+		vki_os_unmap_stack(sp, ALTSTACK_SIZE);
+	}
 }
 
 void vki_signal_init(void)
@@ -127,11 +166,13 @@ void vki_signal_init(void)
 	if (done || !vki_opt.handle_segv)
 		return;
 	done = true;
-	setup_altstack();
+	stack_key_ok = pthread_key_create(&stack_key, stack_exit) == 0;
+	__atomic_store_n(&enabled, true, __ATOMIC_RELEASE);
+	vki_signal_thread_setup(); /* the thread setting the runtime up */
 	struct sigaction sa = { 0 };
 	sa.sa_sigaction = handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
+	vki_os_sigaction(SIGSEGV, &sa, &old_segv);
+	vki_os_sigaction(SIGBUS, &sa, &old_bus);
 }

@@ -9,16 +9,17 @@
  * Three sources, best first, each a fallback for the one before:
  *   - function+offset/size: the module's ELF symbol table (.symtab, else
  *     .dynsym), read from the file mapped read-only.  Exact, no subprocess.
- *   - file:line: llvm-symbolizer (or addr2line) run as a child process, one
- *     invocation for all frames of a report (vki_symbolize_batch), when the
- *     option symbolize is on.
+ *   - file:line: llvm-symbolizer, one process kept for all reports and
+ *     asked once for all frames of a report (vki_symbolize_batch); else
+ *     addr2line, run once per module and report.  Only when the option
+ *     symbolize is on.
  *   - otherwise "0x<pc> [module+0xoff]", from dl_iterate_phdr alone.
  *
  * Modules are found with dl_iterate_phdr: addresses handed to the tools and
  * to the symbol table are module-relative (pc minus the load bias), which is
  * right for PIE executables and shared libraries alike.
  *
- * The system calls here (open, mmap of files, pipes, vfork/execve, waitpid)
+ * The system calls here (open, mmap of files, pipes, clone/execve, waitpid)
  * are used by this file alone and only on the report path.
  */
 #include "vk_internal.h"
@@ -29,6 +30,7 @@
 #include <limits.h>
 #include <link.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +218,6 @@ struct sym_entry {
 };
 
 static struct sym_entry cache[CACHE_SIZE];
-static bool asked[CACHE_SIZE]; /* sent to the tool in the current run */
 static int ncache;
 
 void vki_symbolize_reset(void)
@@ -302,12 +303,6 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/*
- * Run argv with input on its stdin; collect stdout into out (NUL
- * terminated).  Returns the output length, or -1.  Reading and writing are
- * interleaved with poll, so a large answer cannot deadlock a large question;
- * a tool that hangs is killed after 10 seconds.
- */
 /* A program may run with fd 0, 1 or 2 closed; the child's dup2 onto them
  * must not meet a pipe end already sitting there. */
 static int fd_above2(int fd)
@@ -334,77 +329,189 @@ static int open_pipe(int p[2])
 	return -1;
 }
 
+/*
+ * Tools are started through a middle process that exits at once, so that
+ * the tool is an orphan, the child of init (or of a subreaper), not ours:
+ *
+ *     program ──clone(VM|VFORK, no signal)──> middle ──clone(VM|VFORK)──> tool
+ *        waitpid(middle, __WALL)              _exit(0)                  execve
+ *
+ * A long-lived child of the program would show in the program's own
+ * wait() and waitpid(-1): a program that reaps "all its children" would
+ * wait for the symbolizer forever.  The middle process has no exit signal
+ * (a "clone" child: invisible to the program's wait(), no SIGCHLD) and we
+ * reap it ourselves; the tool is reaped by its new parent.  CLONE_VM |
+ * CLONE_VFORK, as posix_spawn does but without its malloc: no copy of our
+ * memory, the middle process hands the tool's pid back in spawn_args, and
+ * each clone returns once the next process has called execve or exited.
+ */
+struct spawn_args {
+	char *const *argv;
+	int in, out; /* become the tool's stdin and stdout */
+	pid_t pid;   /* the tool's, from the middle process (0: unknown) */
+	int err;     /* why it did not start (0: it did) */
+};
+
+static char middle_stack[16 * 1024] __attribute__((aligned(16)));
+static char tool_stack[64 * 1024] __attribute__((aligned(16)));
+
+static int tool_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	/* The program's handlers must not run here, on its memory: back to
+	 * SIG_DFL (this process has its own copy of the table), then unblock. */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction old;
+		if (s != SIGKILL && s != SIGSTOP && !sigaction(s, NULL, &old) &&
+		    old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+			sigaction(s, &dfl, NULL);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	dup2(a->in, 0);
+	dup2(a->out, 1);
+	int null = open("/dev/null", O_WRONLY);
+	if (null >= 0 && null != 2)
+		dup2(null, 2);
+	/* Nothing of the program's (a test harness's pipe, say) may stay open
+	 * in a process that outlives a report. */
+	close_range(3, ~0U, 0);
+	execve(a->argv[0], a->argv, child_env);
+	a->err = errno ? errno : ENOEXEC;
+	_exit(127);
+}
+
+static int middle_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	pid_t pid = clone(tool_child, tool_stack + sizeof(tool_stack),
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+	if (pid < 0)
+		a->err = errno;
+	else
+		a->pid = pid;
+	_exit(0);
+}
+
+/* Start argv with pipes on its stdin (*to, ours to write) and stdout
+ * (*from, ours to read), both O_CLOEXEC and O_NONBLOCK on our side.
+ * Returns false if it could not; *pid is 0 when unknown. */
+static bool spawn(char *const argv[], pid_t *pid, int *to, int *from)
+{
+	int in[2], out[2];
+	if (open_pipe(in))
+		return false;
+	if (open_pipe(out)) {
+		close(in[0]);
+		close(in[1]);
+		return false;
+	}
+	build_child_env();
+	struct spawn_args a = { argv, in[0], out[1], 0, 0 };
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pid_t middle = clone(middle_child, middle_stack + sizeof(middle_stack),
+			     CLONE_VM | CLONE_VFORK, &a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(in[0]);
+	close(out[1]);
+	if (middle > 0) {
+		int status;
+		while (waitpid(middle, &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	if (middle < 0 || a.err) {
+		close(in[1]);
+		close(out[0]);
+		return false;
+	}
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	*pid = a.pid;
+	*to = in[1];
+	*from = out[0];
+	return true;
+}
+
+/* A symbolizer that dies early must not kill us with SIGPIPE: block it
+ * around our writes, then drop one we caused (not one already pending). */
+static sigset_t pipe_set, pipe_old;
+static bool pipe_was_pending;
+
+static void sigpipe_block(void)
+{
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigset_t pend;
+	pipe_was_pending = !sigpending(&pend) && sigismember(&pend, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &pipe_old);
+}
+
+static void sigpipe_restore(void)
+{
+	struct timespec zero = { 0, 0 };
+	if (!pipe_was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	pthread_sigmask(SIG_SETMASK, &pipe_old, NULL);
+}
+
+/*
+ * Run argv once with input on its stdin; collect stdout into out (NUL
+ * terminated).  Returns the output length, or -1.  Reading and writing are
+ * interleaved with poll, so a large answer cannot deadlock a large question;
+ * a tool that hangs is killed after 10 seconds.  (addr2line: one run per
+ * module and report.)
+ */
 static int run_tool(char *const argv[], const char *input, size_t inlen, char *out,
 		    size_t outsize)
 {
-	int in[2], outp[2];
-	if (open_pipe(in))
+	int to, from;
+	pid_t pid;
+	sigpipe_block();
+	if (!spawn(argv, &pid, &to, &from)) {
+		sigpipe_restore();
 		return -1;
-	if (open_pipe(outp)) {
-		close(in[0]);
-		close(in[1]);
-		return -1;
-	}
-	build_child_env();
-	/* A symbolizer that dies early must not kill us with SIGPIPE. */
-	sigset_t pipe_set, old_set;
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-
-	pid_t pid = vfork();
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(outp[1], 1);
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, 2);
-		execve(argv[0], argv, child_env);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	size_t olen = 0, ioff = 0;
-	int ret = -1;
-	if (pid < 0) {
-		close(in[1]);
-		close(outp[0]);
-		goto out;
 	}
 	if (inlen == 0) {
-		close(in[1]);
-		in[1] = -1;
+		close(to);
+		to = -1;
 	}
+	size_t olen = 0, ioff = 0;
 	long deadline = now_ms() + 10000;
 	for (;;) {
-		struct pollfd p[2] = { { outp[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+		struct pollfd p[2] = { { from, POLLIN, 0 }, { to, POLLOUT, 0 } };
 		long left = deadline - now_ms();
 		if (left <= 0) {
-			kill(pid, SIGKILL);
+			if (pid > 0) /* still alive: its output is open */
+				kill(pid, SIGKILL);
 			break;
 		}
-		int r = poll(p, in[1] >= 0 ? 2 : 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
+		int r = poll(p, to >= 0 ? 2 : 1, (int)left);
 		if (r <= 0)
 			continue;
-		if (in[1] >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = write(in[1], input + ioff, inlen - ioff);
+		if (to >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(to, input + ioff, inlen - ioff);
 			if (w > 0)
 				ioff += (size_t)w;
 			if (w < 0 && errno != EINTR && errno != EAGAIN)
 				ioff = inlen;
 			if (ioff >= inlen) {
-				close(in[1]);
-				in[1] = -1;
+				close(to);
+				to = -1;
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			char sink[512];
 			char *dst = olen + 1 < outsize ? out + olen : sink;
 			size_t room = olen + 1 < outsize ? outsize - 1 - olen : sizeof(sink);
-			ssize_t rd = read(outp[0], dst, room);
-			if (rd < 0 && errno == EINTR)
+			ssize_t rd = read(from, dst, room);
+			if (rd < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (rd <= 0)
 				break;
@@ -412,21 +519,12 @@ static int run_tool(char *const argv[], const char *input, size_t inlen, char *o
 				olen += (size_t)rd;
 		}
 	}
-	if (in[1] >= 0)
-		close(in[1]);
-	close(outp[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (to >= 0)
+		close(to);
+	close(from);
+	sigpipe_restore();
 	out[olen] = 0;
-	ret = (int)olen;
-out:;
-	/* Drop a SIGPIPE we caused, then restore the mask. */
-	struct timespec zero = { 0, 0 };
-	while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
-		;
-	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
-	return ret;
+	return (int)olen;
 }
 
 /* Next line of s (modified in place); NULL at the end. */
@@ -476,14 +574,214 @@ static void set_func(struct sym_entry *e, const char *f)
 		vki_snprintf(e->func, sizeof(e->func), "%s", f);
 }
 
+
 static char tool_in[32768];
 static char tool_out[65536];
 static char *tool_argv[72];
 static char arg_bufs[64][24];
 
-/* llvm-symbolizer: one run for everything, "CODE "module" 0xoff" lines in;
- * per address, one (function, location) pair per inlined frame, innermost
- * first, then an empty line. */
+/* ------------------------------------------------------------ the server */
+
+/*
+ * llvm-symbolizer runs once per process, not once per report: starting it
+ * and loading the debug info is ~50-150 ms, answering a batch well under a
+ * millisecond, and a program run with halt_on_error=0 may print hundreds of
+ * reports.  It is started at the first report that needs it and stays
+ * until the process exits, which closes our pipe ends: it reads EOF and
+ * exits (nothing at exit waits for it).
+ *
+ *     report ──"CODE "module" 0xoff\n" x n──> llvm-symbolizer
+ *            <──(function, location)+ "\n" x n──
+ *
+ * Each query gets one record: a (function, location) line pair per inlined
+ * frame, innermost first, then an empty line.  A batch is done when n
+ * records are in.  A child that has not answered a batch within the
+ * timeout (10 s), closes its output or says more than it was asked is
+ * killed and reaped; the report goes on with what it has (the ELF symbol
+ * table's names), and the next report starts a new child, until
+ * SRV_MAX_FAILURES children have failed.
+ *
+ * Things a program can do to the server under our feet:
+ *   - fork(): the child process inherits the server's pid and our pipe
+ *     ends, but the symbolizer is its parent's.  The first report in the
+ *     child closes its copies (the parent's server never notices) and
+ *     starts its own.
+ *   - close or dup2 over our descriptors: each batch first checks that both
+ *     still are the pipes we made (inode numbers), else forgets them
+ *     without touching whatever sits on those numbers now.
+ *   - wait for all its children: it cannot see ours (spawn() above).
+ */
+#define SRV_MAX_FAILURES 3
+
+static struct {
+	bool up;               /* running, as far as we know */
+	pid_t pid;             /* its pid; 0: unknown */
+	pid_t owner;           /* the process that started it */
+	int to, from;          /* our ends of its stdin, stdout */
+	ino_t to_ino, from_ino; /* the pipes' inodes, to recognise them */
+	unsigned spawns;       /* children started, ever (tests read it) */
+	unsigned failures;     /* children given up on */
+	int timeout_ms;        /* for a whole batch */
+} srv = { .timeout_ms = 10000 };
+
+static ino_t fd_ino(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) ? st.st_ino : 0;
+}
+
+/*
+ * Forget the server, closing what is still ours of its pipes: on EOF it
+ * exits.  kill_it when it is alive but of no use (hung, out of step).  It
+ * is not our child: once dead, init reaps it and its pid may be reused, so
+ * it is killed only right after it was seen alive.
+ */
+static void srv_drop(bool kill_it)
+{
+	if (fd_ino(srv.to) == srv.to_ino)
+		close(srv.to);
+	if (fd_ino(srv.from) == srv.from_ino)
+		close(srv.from);
+	if (kill_it && srv.pid > 0)
+		kill(srv.pid, SIGKILL);
+	srv.up = false;
+	srv.pid = 0;
+}
+
+/* Make sure the running server, if any, is ours and reachable. */
+static void srv_check(void)
+{
+	if (!srv.up)
+		return;
+	if (srv.owner != getpid() || /* forked: the parent's, leave it be */
+	    fd_ino(srv.to) != srv.to_ino || fd_ino(srv.from) != srv.from_ino)
+		srv_drop(false);
+}
+
+static bool srv_start(void)
+{
+	if (srv.failures >= SRV_MAX_FAILURES)
+		return false;
+	static char *argv[] = { tool_path, "--functions=linkage", "--no-demangle", "--inlines",
+				NULL };
+	int to, from;
+	pid_t pid;
+	if (!spawn(argv, &pid, &to, &from)) {
+		srv.failures++;
+		return false;
+	}
+	srv.up = true;
+	srv.pid = pid;
+	srv.owner = getpid();
+	srv.to = to;
+	srv.from = from;
+	srv.to_ino = fd_ino(to);
+	srv.from_ino = fd_ino(from);
+	srv.spawns++;
+	return true;
+}
+
+/* One line of the answer, then the record it belongs to. */
+static char srv_line[PATH_MAX + 256];
+static size_t srv_line_len;
+static int order[CACHE_SIZE]; /* cache index of the k-th query */
+
+struct srv_state {
+	int nasked, records; /* records complete so far */
+	int pairs_line;      /* lines of the current record so far */
+};
+
+/* Feed one complete line; false when the answer cannot be ours. */
+static bool srv_feed_line(struct srv_state *st, char *l)
+{
+	if (st->records >= st->nasked)
+		return false; /* more than we asked for: out of step */
+	if (!*l) {
+		st->records++;
+		st->pairs_line = 0;
+		return true;
+	}
+	struct sym_entry *e = &cache[order[st->records]];
+	if (st->pairs_line == 0)
+		set_func(e, l);
+	else if (st->pairs_line == 1)
+		set_where(e, l);
+	/* later lines: outer inlined frames, not printed */
+	st->pairs_line++;
+	return true;
+}
+
+/* Ask the running server tool_in[0..len); false if it failed (and is
+ * gone).  *records: how many answers came in. */
+static bool srv_exchange(size_t len, int nasked, int *records)
+{
+	struct srv_state st = { nasked, 0, 0 };
+	size_t off = 0;
+	bool ok = false, dead = false;
+	srv_line_len = 0;
+	sigpipe_block();
+	long deadline = now_ms() + srv.timeout_ms;
+	while (st.records < nasked) {
+		struct pollfd p[2] = { { srv.from, POLLIN, 0 }, { srv.to, POLLOUT, 0 } };
+		long left = deadline - now_ms();
+		if (left <= 0)
+			goto out;
+		int r = poll(p, off < len ? 2 : 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			goto out;
+		if (r <= 0)
+			continue;
+		if (off < len && p[1].revents) {
+			ssize_t w = write(srv.to, tool_in + off, len - off);
+			if (w > 0)
+				off += (size_t)w;
+			else if (w < 0 && errno != EINTR && errno != EAGAIN) {
+				dead = errno == EPIPE; /* it is gone */
+				goto out;
+			}
+		}
+		if (!p[0].revents)
+			continue;
+		ssize_t rd = read(srv.from, tool_out, sizeof(tool_out));
+		if (rd < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (rd <= 0) {
+			dead = true; /* it closed its output: gone */
+			goto out;
+		}
+		for (ssize_t i = 0; i < rd; i++) {
+			if (tool_out[i] != '\n') {
+				if (srv_line_len + 1 < sizeof(srv_line)) /* a longer line is cut */
+					srv_line[srv_line_len++] = tool_out[i];
+				continue;
+			}
+			srv_line[srv_line_len] = 0;
+			srv_line_len = 0;
+			if (!srv_feed_line(&st, srv_line))
+				goto out;
+		}
+		/* Anything after the last record: out of step for next time. */
+		if (st.records == nasked && srv_line_len)
+			goto out;
+	}
+	ok = true;
+out:
+	sigpipe_restore();
+	*records = st.records;
+	if (!ok) {
+		if (st.records < nasked) { /* half an answer is no answer */
+			set_func(&cache[order[st.records]], NULL);
+			set_where(&cache[order[st.records]], NULL);
+		}
+		srv_drop(!dead);
+		srv.failures++;
+	}
+	return ok;
+}
+
+/* llvm-symbolizer: all the frames of a report in one exchange with the
+ * server, "CODE "module" 0xoff" lines in; per address, one (function,
+ * location) pair per inlined frame, innermost first, then an empty line. */
 static void batch_llvm(int first, int n)
 {
 	size_t len = 0;
@@ -492,31 +790,43 @@ static void batch_llvm(int first, int n)
 		struct module m;
 		if (!find_module(cache[i].addr, &m) || !m.path)
 			continue;
+		if (strpbrk(m.path, "\"\n")) /* cannot be quoted: would put us out of step */
+			continue;
 		int w = vki_snprintf(tool_in + len, sizeof(tool_in) - len, "CODE \"%s\" 0x%lx\n",
 				     m.path, (unsigned long)(cache[i].addr - m.bias));
 		if ((size_t)w >= sizeof(tool_in) - len)
 			break;
 		len += (size_t)w;
-		asked[i] = true;
-		nasked++;
+		order[nasked++] = i;
 	}
 	if (!nasked)
 		return;
-	char *argv[] = { tool_path, "--functions=linkage", "--no-demangle", "--inlines", NULL };
-	int r = run_tool(argv, tool_in, len, tool_out, sizeof(tool_out));
-	char *s = r > 0 ? tool_out : NULL;
-	for (int i = first; i < first + n; i++) {
-		if (!asked[i])
-			continue;
-		asked[i] = false;
-		char *fn = next_line(&s), *loc = next_line(&s);
-		set_func(&cache[i], fn);
-		set_where(&cache[i], loc);
-		/* skip outer inlined frames up to the empty line */
-		char *l;
-		while ((l = next_line(&s)) && *l)
-			;
+	srv_check();
+	/* A server that died since the last report fails at once, having
+	 * answered nothing: then one new one gets the same batch. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool fresh = !srv.up;
+		if (fresh && !srv_start())
+			return;
+		int records;
+		if (srv_exchange(len, nasked, &records) || fresh || records)
+			return;
 	}
+}
+
+unsigned vki_symbolizer_spawns(void)
+{
+	return srv.spawns;
+}
+
+int vki_symbolizer_pid(void)
+{
+	return srv.up && srv.owner == getpid() ? (int)srv.pid : 0;
+}
+
+void vki_symbolizer_set_timeout(int ms)
+{
+	srv.timeout_ms = ms > 0 ? ms : 10000;
 }
 
 /* addr2line: one run per module, addresses as arguments, exactly two lines
@@ -569,6 +879,7 @@ static uintptr_t lookup_addr(uintptr_t pc, bool exact)
  */
 void vki_symbolize_batch(const uintptr_t *frames, int n, bool first_exact)
 {
+	int saved_errno = errno; /* the program may go on (halt_on_error=0) */
 	int first = ncache;
 	for (int i = 0; i < n && ncache < CACHE_SIZE; i++) {
 		uintptr_t a = lookup_addr(frames[i], first_exact && i == 0);
@@ -577,7 +888,6 @@ void vki_symbolize_batch(const uintptr_t *frames, int n, bool first_exact)
 		cache[ncache].addr = a;
 		cache[ncache].where[0] = 0;
 		cache[ncache].func[0] = 0;
-		asked[ncache] = false;
 		ncache++;
 	}
 	if (ncache == first || !vki_opt.symbolize)
@@ -587,6 +897,7 @@ void vki_symbolize_batch(const uintptr_t *frames, int n, bool first_exact)
 		batch_llvm(first, ncache - first);
 	else if (tool_kind == TOOL_ADDR2LINE)
 		batch_addr2line(first, ncache - first);
+	errno = saved_errno;
 }
 
 /*

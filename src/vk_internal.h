@@ -175,27 +175,43 @@ enum vki_os_kind {
 	VKI_OS_NKINDS
 };
 
+/* Memory. */
 void *vki_os_reserve(uintptr_t addr, size_t len, enum vki_os_kind kind); /* fixed, noreplace, PROT_NONE */
 void *vki_os_map_anywhere(size_t len, enum vki_os_kind kind);           /* RW, for metadata */
 void vki_os_unmap(void *p, size_t len);
 /* Fixed, never replacing, NORESERVE: zero RW when accessible, else PROT_NONE.
  * For the shadow outside the arena (fullshadow.c).  0 or -1. */
 int vki_os_map_shadow(uintptr_t addr, size_t len, bool accessible);
-/* The mapping that holds addr, from /proc/self/maps without malloc:
- * 0 with [*lo, *hi), or -1. */
-int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 int vki_os_commit(uintptr_t addr, size_t len, bool guard_markers);     /* RW (+ guard markers) */
 int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind); /* zap + fault on access */
 int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind);  /* accessible (zero) again */
 int vki_os_decommit(uintptr_t addr, size_t len);                       /* MADV_DONTNEED */
 int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec);
 bool vki_os_has_guard_markers(void); /* MADV_GUARD_INSTALL works (Linux >= 6.13) */
+/* Files: /proc and the report log.  The mapping that holds addr, from
+ * /proc/self/maps without malloc: 0 with [*lo, *hi), or -1. */
+int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+long vki_os_read_file(const char *path, char *buf, size_t size); /* one read; bytes or -1 */
 void vki_os_write(int fd, const char *s, size_t n);
 int vki_os_open_log(const char *path);    /* O_WRONLY|O_CREAT|O_APPEND; -1 on error */
+void vki_os_close(int fd);
+/* Tasks. */
 int vki_os_gettid(void);
 void vki_os_forget_tid(void); /* in a fork()ed child */
 int vki_os_getpid(void);
 void vki_os_thread_name(char *buf, size_t size);
+/* Signals, and this thread's alternate signal stack (signal.c).  Stacks are
+ * never fault-injected: [sp, sp + size) above a guard page that faults. */
+struct sigaction;
+int vki_os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old);
+void vki_os_raise(int sig);
+void *vki_os_map_stack(size_t size); /* sp, or NULL */
+void vki_os_unmap_stack(void *sp, size_t size);
+/* 0 with the stack and whether this thread runs on it now; -1: none. */
+int vki_os_altstack_get(void **sp, size_t *size, bool *on_it);
+int vki_os_altstack_set(void *sp, size_t size); /* 0 or -1 */
+int vki_os_altstack_disable(void);              /* 0, or -1 while on it */
+/* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
 void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
@@ -381,13 +397,20 @@ void vki_print_frames(const uintptr_t *frames, int n);
 /* The same; frames[0] is an exact pc (a faulting instruction) when
  * first_exact, every other frame a return address. */
 void vki_print_frames_ex(const uintptr_t *frames, int n, bool first_exact);
-/* Symbolize all frames of a report with one symbolizer run; the results
+/* Symbolize all frames of a report with one symbolizer query; the results
  * stay cached for vki_print_frames until vki_symbolize_reset. */
 void vki_symbolize_batch(const uintptr_t *frames, int n, bool first_exact);
 void vki_symbolize_reset(void);
 /* "function+0xoff/0xsize" (else a readable fallback) into buf; true when a
  * function name was found. */
 bool vki_symbolize_function(uintptr_t pc, bool exact, char *buf, size_t size);
+/* The llvm-symbolizer kept running across reports, for tests: how many
+ * were started (the count is inherited over fork), the pid of this
+ * process's running one (0: none), and how long a report may wait for its
+ * answers (ms; 0: the default, 10 s). */
+unsigned vki_symbolizer_spawns(void);
+int vki_symbolizer_pid(void);
+void vki_symbolizer_set_timeout(int ms);
 
 /* ------------------------------------------------------------ report.c */
 
@@ -414,6 +437,16 @@ void vki_task_note(void);
 /* ------------------------------------------------------------ signal.c */
 
 void vki_signal_init(void);
+/* Give this thread an alternate signal stack on its first call (the fault
+ * handler needs one to report a fault on a full stack); after that, one TLS
+ * load.  Called where threads enter the runtime: vk_vmalloc, vk_vfree. */
+extern __thread bool vki_signal_thread_ready __attribute__((tls_model("initial-exec")));
+void vki_signal_thread_setup(void);
+static inline void vki_signal_thread_init(void)
+{
+	if (VKI_UNLIKELY(!vki_signal_thread_ready))
+		vki_signal_thread_setup();
+}
 /* The interrupted code's stack from a signal's ucontext: frames[0] is the
  * faulting pc, then return addresses. */
 int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max);
