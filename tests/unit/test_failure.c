@@ -15,24 +15,6 @@
 #include "vtx.h"
 #include <signal.h>
 
-static void fail_nth(long k)
-{
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%ld", k);
-	EXPECT_EQ(vk_set_option("fail_mmap_every", buf), 0);
-	for (long i = 0; i <= k; i++) {
-		void *p = vki_os_map_anywhere(PG, VKI_OS_META);
-		if (!p)
-			return;
-		vki_os_unmap(p, PG);
-	}
-	EXPECT(!"fail_nth: no injected failure seen");
-}
-
-static void injection_off(void)
-{
-	EXPECT_EQ(vk_set_option("fail_mmap_every", "0"), 0);
-}
 
 /* Nothing leaked: the resident shadow is exactly what maps[] needs, the
  * walk holds, the counters agree. */

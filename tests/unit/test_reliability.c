@@ -28,27 +28,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* Make the k-th next OS mapping call fail: set fail_mmap_every=k and spend
- * scratch calls until one fails, so that the counter sits at a multiple of
- * k.  Only reservations escape injection, so the scratch calls are META. */
-static void fail_nth(long k)
-{
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%ld", k);
-	EXPECT_EQ(vk_set_option("fail_mmap_every", buf), 0);
-	for (long i = 0; i <= k; i++) {
-		void *p = vki_os_map_anywhere(PG, VKI_OS_META);
-		if (!p)
-			return;
-		vki_os_unmap(p, PG);
-	}
-	EXPECT(!"fail_nth: no injected failure");
-}
-
-static void failures_off(void)
-{
-	EXPECT_EQ(vk_set_option("fail_mmap_every", "0"), 0);
-}
 
 static uintptr_t win_addr(size_t w)
 {
@@ -483,7 +462,7 @@ TEST(metadata_chunk_failure)
 		unsigned long f0 = vki_os_fail_count();
 		void *p = vk_vmalloc(PG);
 		unsigned long injected = vki_os_fail_count() - f0;
-		failures_off();
+		injection_off();
 		if (!p) {
 			EXPECT(injected > 0);
 			if (!needs_os) {
@@ -531,7 +510,7 @@ TEST(guard_install_failure)
 		/* A window of its own: guard install, then populate. */
 		void *p = vk_vmalloc_aligned(100, WIN);
 		unsigned long injected = vki_os_fail_count() - f0;
-		failures_off();
+		injection_off();
 		if (!p) {
 			failures_seen++;
 			EXPECT(injected > 0);
@@ -585,7 +564,7 @@ TEST(populate_undo_over_debt)
 		vk_vfree((void *)a2);
 		fail_nth(1); /* every call fails: both releases */
 		vk_purge();
-		failures_off();
+		injection_off();
 		EXPECT_EQ(vtx_os_count(vtx_base(), 32, NULL), 6);
 		EXPECT_EQ(vt_stats().shadow_pages, 6);
 		EXPECT_INVARIANTS();
@@ -596,7 +575,7 @@ TEST(populate_undo_over_debt)
 		unsigned long f0 = vki_os_fail_count();
 		void *p = vk_vmalloc(20 * WIN);
 		unsigned long injected = vki_os_fail_count() - f0;
-		failures_off();
+		injection_off();
 		if (!p) {
 			failures_seen++;
 			EXPECT_EQ(vt_stats().alloc_failures, s0.alloc_failures + 1);
@@ -638,7 +617,7 @@ TEST(decommit_failure)
 	fail_nth(2); /* release (1st call) works, decommit (2nd) fails */
 	unsigned long f0 = vki_os_fail_count();
 	vk_purge();
-	failures_off();
+	injection_off();
 	EXPECT_EQ(vki_os_fail_count() - f0, 1);
 	EXPECT_INVARIANTS();
 	EXPECT_EQ(vt_stats().shadow_pages, 0);

@@ -298,4 +298,27 @@ static inline void vtx_in_child(void (*fn)(void), const char *what)
 		EXPECT_INVARIANTS();                                           \
 	} while (0)
 
+/* Fault injection: make the k-th next OS mapping call fail.  Sets
+ * fail_mmap_every=k and spends scratch calls until one fails, so that the
+ * counter sits at a multiple of k (only reservations escape injection, so
+ * the scratch calls are META). */
+static __attribute__((unused)) void fail_nth(long k)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%ld", k);
+	EXPECT_EQ(vk_set_option("fail_mmap_every", buf), 0);
+	for (long i = 0; i <= k; i++) {
+		void *p = vki_os_map_anywhere(PG, VKI_OS_META);
+		if (!p)
+			return;
+		vki_os_unmap(p, PG);
+	}
+	EXPECT(!"fail_nth: no injected failure seen");
+}
+
+static __attribute__((unused)) void injection_off(void)
+{
+	EXPECT_EQ(vk_set_option("fail_mmap_every", "0"), 0);
+}
+
 #endif
