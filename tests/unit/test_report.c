@@ -68,13 +68,7 @@ static off_t log_size(void)
 /* The log text written since offset from. */
 static char *log_since(off_t from)
 {
-	static char buf[1 << 20];
-	int fd = open(log_file, O_RDONLY);
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return buf;
+	return vt_read_file(log_file, from);
 }
 
 static unsigned long nreports(void)
@@ -665,14 +659,8 @@ static int in_child(void (*fn)(void), const char *opts_name, const char *opts_va
 	waitpid(pid, &st, 0);
 	char file[128];
 	snprintf(file, sizeof(file), "%s.%d", prefix, (int)pid);
-	static char buf[1 << 15];
-	int fd = open(file, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
+	*text = vt_read_file(file, 0);
 	unlink(file);
-	*text = buf;
 	return st;
 }
 

@@ -163,14 +163,8 @@ static int fault_in_child(char **text)
 	waitpid(pid, &st, 0);
 	char file[96];
 	snprintf(file, sizeof(file), "%s.%d", log_prefix, (int)pid);
-	static char buf[1 << 15];
-	int fd = open(file, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
+	*text = vt_read_file(file, 0);
 	unlink(file);
-	*text = buf;
 	return st;
 }
 

@@ -53,13 +53,7 @@ static off_t log_size(void)
 
 static char *log_since(off_t from)
 {
-	static char buf[1 << 20];
-	int fd = open(log_file, O_RDONLY);
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return buf;
+	return vt_read_file(log_file, from);
 }
 
 static int count(const char *text, const char *what)

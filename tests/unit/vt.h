@@ -7,9 +7,11 @@
 #ifndef VT_H
 #define VT_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "vkasan.h"
 #include "vk_internal.h"
 
@@ -68,6 +70,19 @@ static inline struct vk_stats vt_stats(void)
 	struct vk_stats s;
 	vk_get_stats(&s);
 	return s;
+}
+
+/* The text of a file from offset from on (a report log), in a static
+ * buffer of 1 MiB; "" when it cannot be read. */
+static __attribute__((unused)) char *vt_read_file(const char *path, off_t from)
+{
+	static char buf[1 << 20];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
 }
 
 /* Run all tests, or those named on the command line. */
