@@ -1,10 +1,12 @@
 /*
  * os.c - the one layer between vkasan and the kernel.
  *
- * Every system call the runtime makes is here (symbolize.c's child
- * process aside, for now), so fault injection (option fail_mmap_every) sees
- * every failure point, and a port to another OS touches one file.  Grouped:
- * injection, memory, files (/proc and the log), tasks, signals, exit.
+ * Every system call the runtime makes is here (aside, for now: symbolize.c's
+ * mapping of ELF files, and symbolizer.c's clone children and signal
+ * masks), so fault injection (option fail_mmap_every) sees every failure
+ * point, and a port to another OS touches one file.  Grouped:
+ * injection, memory, files (/proc and the log), tasks, signals, exit, child
+ * processes (the symbolizer).
  *
  * Injection fails only the calls the runtime is built to survive failing
  * (arena growth, populate, release, decommit, guard pages, metadata).  What
@@ -21,11 +23,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_GUARD_INSTALL
@@ -346,4 +352,89 @@ void vki_os_abort(void)
 {
 	signal(SIGABRT, SIG_DFL);
 	abort();
+}
+
+/* ---------------------------------------------------------------- child processes */
+
+/*
+ * For symbolizer.c, which runs llvm-symbolizer/addr2line on the report
+ * path.  Thin wrappers that keep errno for the caller; never fault-injected.
+ * The clone calls and what the clone children do stay in symbolizer.c: the
+ * children share our memory and TLS and must make raw calls only.
+ */
+long vki_os_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+bool vki_os_executable(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* A program may run with fd 0, 1 or 2 closed; a child's dup2 onto them
+ * must not meet a pipe end already sitting there. */
+static int fd_above2(int fd)
+{
+	if (fd > 2)
+		return fd;
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return nfd;
+}
+
+int vki_os_pipe(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	p[0] = fd_above2(p[0]);
+	p[1] = fd_above2(p[1]);
+	if (p[0] >= 0 && p[1] >= 0)
+		return 0;
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return -1;
+}
+
+void vki_os_set_nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+}
+
+unsigned long vki_os_fifo_ino(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) ? (unsigned long)st.st_ino : 0;
+}
+
+int vki_os_poll(struct pollfd *p, unsigned long n, int timeout_ms)
+{
+	return poll(p, (nfds_t)n, timeout_ms);
+}
+
+long vki_os_read_once(int fd, void *buf, size_t n)
+{
+	return (long)read(fd, buf, n);
+}
+
+long vki_os_write_once(int fd, const void *buf, size_t n)
+{
+	return (long)write(fd, buf, n);
+}
+
+int vki_os_kill(int pid, int sig)
+{
+	return kill(pid, sig);
+}
+
+/* Reap a child without an exit signal (a clone child: waitpid needs __WALL). */
+void vki_os_reap_clone(int pid)
+{
+	int status;
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
 }

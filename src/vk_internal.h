@@ -215,6 +215,18 @@ int vki_os_altstack_disable(void);              /* 0, or -1 while on it */
 void vki_os_exit(int status) __attribute__((noreturn));
 void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
+/* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
+struct pollfd;
+long vki_os_now_ms(void);                  /* CLOCK_MONOTONIC, in ms */
+bool vki_os_executable(const char *path);  /* access(X_OK) */
+int vki_os_pipe(int p[2]);                 /* O_CLOEXEC, both ends above fd 2; 0 or -1 */
+void vki_os_set_nonblock(int fd);
+unsigned long vki_os_fifo_ino(int fd);     /* inode of the pipe on fd; 0: not a pipe */
+int vki_os_poll(struct pollfd *p, unsigned long n, int timeout_ms);
+long vki_os_read_once(int fd, void *buf, size_t n);        /* one read() */
+long vki_os_write_once(int fd, const void *buf, size_t n); /* one write() */
+int vki_os_kill(int pid, int sig);
+void vki_os_reap_clone(int pid); /* waitpid(__WALL) a child without exit signal */
 
 /* ------------------------------------------------------------ tree.c */
 
@@ -404,6 +416,22 @@ void vki_symbolize_reset(void);
 /* "function+0xoff/0xsize" (else a readable fallback) into buf; true when a
  * function name was found. */
 bool vki_symbolize_function(uintptr_t pc, bool exact, char *buf, size_t size);
+
+/* symbolizer.c: the external symbolizer process behind symbolize.c. */
+#define VKI_SYMBOLIZER_MAX 256 /* queries per call; any beyond are not asked */
+struct vki_sym_query {
+	const char *module;      /* in: the module's file */
+	uintptr_t offset;        /* in: module-relative address */
+	char *func;              /* out: the tool's function name, "" if unknown */
+	size_t func_size;
+	char *where;             /* out: "file:line", "" if unknown */
+	size_t where_size;
+};
+/* Ask llvm-symbolizer (one process kept across reports) or else addr2line
+ * about q[0..n) in one go.  Writes func and where only of queries it
+ * asked about, so the caller empties them first; returns how many got an
+ * answer (0: no tool, or it failed).  One caller at a time (reports are). */
+int vki_symbolizer_query(struct vki_sym_query *q, int n);
 /* The llvm-symbolizer kept running across reports, for tests: how many
  * were started (the count is inherited over fork), the pid of this
  * process's running one (0: none), and how long a report may wait for its
