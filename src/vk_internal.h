@@ -133,7 +133,7 @@ void vki_options_freeze(void); /* arena built: start-up-only options are fixed *
 /* ------------------------------------------------------------ print.c */
 
 /* printf subset without malloc, safe in signal handlers: %d %i %u %x %p %s %c %%,
-  * with l/ll/z modifiers, width, "0" and "-" flags, "%.*s". */
+ * with l/ll/z modifiers, width, "0" and "-" flags, "%.*s". */
 int vki_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int vki_snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
