@@ -153,6 +153,17 @@ static void show_output(const char *what, int st, const char *out)
 	}
 }
 
+/* Run mode in a child with opts; it must exit 0 having printed "child: ok". */
+static void expect_child_ok(const char *mode, const char *opts, const char *what)
+{
+	static char out[8192];
+	int st = run_child(mode, opts, out, sizeof(out));
+	bool ok = exited_ok(st) && strstr(out, "child: ok");
+	EXPECT(ok);
+	if (!ok)
+		show_output(what, st, out);
+}
+
 /* A mapping written with a pattern and checked again (the test is not
  * instrumented: these are plain accesses). */
 static bool roundtrip(size_t n)
@@ -774,22 +785,12 @@ TEST(set_option_hostile_values)
 
 TEST(guard_pages_switched_off_with_lazy_mapping)
 {
-	static char out[4096];
-	int st = run_child("toggle_guard", "halt_on_error=1", out, sizeof(out));
-	bool ok = exited_ok(st) && strstr(out, "child: ok");
-	EXPECT(ok);
-	if (!ok)
-		show_output("toggle_guard", st, out);
+	expect_child_ok("toggle_guard", "halt_on_error=1", "toggle_guard");
 }
 
 TEST(shadow_switched_off_and_on)
 {
-	static char out[8192];
-	int st = run_child("toggle_shadow", "halt_on_error=0", out, sizeof(out));
-	bool ok = exited_ok(st) && strstr(out, "child: ok");
-	EXPECT(ok);
-	if (!ok)
-		show_output("toggle_shadow", st, out);
+	expect_child_ok("toggle_shadow", "halt_on_error=0", "toggle_shadow");
 }
 
 /* ------------------------------------------------------------ bad pointers */
@@ -894,12 +895,7 @@ TEST(concurrent_double_free)
 
 TEST(verify_every_with_threads)
 {
-	static char out[8192];
-	int st = run_child("verify_threads", "verify_every=1:lazy_max=65536", out, sizeof(out));
-	bool ok = exited_ok(st) && strstr(out, "child: ok");
-	EXPECT(ok);
-	if (!ok)
-		show_output("verify_every=1 with 4 threads", st, out);
+	expect_child_ok("verify_threads", "verify_every=1:lazy_max=65536", "verify_every=1 with 4 threads");
 }
 
 /*
