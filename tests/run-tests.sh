@@ -6,22 +6,26 @@ passed=0
 failed=0
 log=$B/tests/unit.log
 : > "$log"
-for t in "$B"/tests/test_*; do
-	[ -x "$t" ] || continue
-	out=$(timeout 600 "$t" 2>&1)
-	rc=$?
+# count NAME STATUS: add up the "PASS: "/"FAIL: " lines in $out; a program
+# that failed without a FAIL line counts as one failure.
+count() {
 	printf '%s\n' "$out" >> "$log"
 	p=$(printf '%s\n' "$out" | grep -c '^PASS: ')
 	f=$(printf '%s\n' "$out" | grep -c '^FAIL: ')
 	printf '%s\n' "$out" | grep -E '^(FAIL: |  )' | head -40
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL: $t exited with status $rc"
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: $1 exited with status $2"
 		printf '%s\n' "$out" | tail -20
 		f=1
 	fi
-	echo "  $(basename "$t"): $p passed, $f failed"
+	echo "  $1: $p passed, $f failed"
 	passed=$((passed + p))
 	failed=$((failed + f))
+}
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$(timeout 600 "$t" 2>&1)
+	count "$(basename "$t")" $?
 done
 # The stress test's short mode and the fuzz corpus replay: they print
 # "PASS: "/"FAIL: " lines like the unit tests (issue 5).
@@ -30,19 +34,7 @@ for t in "tests/stress short" "tests/fuzz check"; do
 	set -- $t
 	[ -f "$1/Makefile" ] || continue
 	out=$(make -s --no-print-directory -C "$1" B="$absb" "$2" 2>&1)
-	rc=$?
-	printf '%s\n' "$out" >> "$log"
-	p=$(printf '%s\n' "$out" | grep -c '^PASS: ')
-	f=$(printf '%s\n' "$out" | grep -c '^FAIL: ')
-	printf '%s\n' "$out" | grep -E '^(FAIL: |  )' | head -40
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL: $1 $2 exited with status $rc"
-		printf '%s\n' "$out" | tail -20
-		f=1
-	fi
-	echo "  $1: $p passed, $f failed"
-	passed=$((passed + p))
-	failed=$((failed + f))
+	count "$1 $2" $?
 done
 if [ -f tests/lit/run-lit.sh ]; then
 	litout=$(sh tests/lit/run-lit.sh "$B" 2>&1)
