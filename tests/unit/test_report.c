@@ -41,34 +41,10 @@ static const check_fn stores[] = { __asan_store1_noabort, __asan_store2_noabort,
 				   __asan_store16_noabort };
 static const size_t widths[] = { 1, 2, 4, 8, 16 };
 
-static char log_prefix[64];
-static char log_file[96];
-
 /* All reports of this binary go to one log file; tests read what they add. */
 __attribute__((constructor(103))) static void setup_log(void)
 {
-	snprintf(log_prefix, sizeof(log_prefix), "/tmp/vkasan-test-report-%d", (int)getpid());
-	snprintf(log_file, sizeof(log_file), "%s.%d", log_prefix, (int)getpid());
-	vk_set_option("log_path", log_prefix);
-	vk_set_option("halt_on_error", "0");
-	vk_set_option("symbolize", "0"); /* fast; one test turns it on */
-}
-
-__attribute__((destructor)) static void remove_log(void)
-{
-	unlink(log_file);
-}
-
-static off_t log_size(void)
-{
-	struct stat st;
-	return stat(log_file, &st) == 0 ? st.st_size : 0;
-}
-
-/* The log text written since offset from. */
-static char *log_since(off_t from)
-{
-	return vt_read_file(log_file, from);
+	vt_log_to("report", "0"); /* symbolize=0: fast; one test turns it on */
 }
 
 static unsigned long nreports(void)
@@ -159,7 +135,7 @@ TEST(checks_match_the_reference_rule)
 	EXPECT_EQ(wrong, 0);
 	EXPECT(cases > 5000);
 	/* thousands of reports: keep the log small for the tests that read it */
-	close(open(log_file, O_WRONLY | O_TRUNC));
+	close(open(vt_log_file, O_WRONLY | O_TRUNC));
 }
 
 TEST(guard_page_and_before_start)
@@ -433,9 +409,9 @@ TEST(report_text_out_of_bounds)
 {
 	vk_set_option("symbolize", "1");
 	char *p = vk_vmalloc(3000);
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	EXPECT_REPORT(bad_reader(p, 3005));
-	char *t = log_since(from);
+	char *t = vt_log_since(from);
 	EXPECT(!strncmp(t, sep, sizeof(sep) - 1));
 	EXPECT(line_starting(t, "BUG: KASAN: vmalloc-out-of-bounds in bad_reader+0x") != NULL);
 	char want[128], name[32];
@@ -482,9 +458,9 @@ TEST(report_text_out_of_bounds)
 TEST(report_text_partial_granule_and_write)
 {
 	char *p = vk_vmalloc(13);
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	EXPECT_REPORT(__asan_store4_noabort((uintptr_t)p + 10));
-	char *t = log_since(from);
+	char *t = vt_log_since(from);
 	char want[96];
 	snprintf(want, sizeof(want), "Write of size 4 at addr 0x%lx by task ", (unsigned long)(p + 10));
 	EXPECT(strstr(t, want) != NULL);
@@ -504,9 +480,9 @@ TEST(report_text_use_after_free)
 {
 	char *p = vk_vmalloc(64);
 	vk_vfree(p);
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	EXPECT_REPORT(bad_reader(p, 8));
-	char *t = log_since(from);
+	char *t = vt_log_since(from);
 	EXPECT(strstr(t, "BUG: KASAN: use-after-free in bad_reader+0x") != NULL);
 	EXPECT(strstr(t, "The buggy address belongs to the virtual mapping at\n") != NULL);
 	char want[128], name[32];
@@ -533,19 +509,19 @@ TEST(report_names_an_exited_freeing_thread)
 	pthread_t t;
 	pthread_create(&t, NULL, freer_thread, p);
 	pthread_join(t, NULL); /* gone before the report */
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	EXPECT_REPORT(bad_reader(p, 0));
 	char want[64];
 	snprintf(want, sizeof(want), "\nFreed by task vt-freer/%d:\n freer_thread+0x", freer_tid);
-	EXPECT(strstr(log_since(from), want) != NULL);
+	EXPECT(strstr(vt_log_since(from), want) != NULL);
 }
 
 TEST(report_text_wild_and_absent)
 {
 	uintptr_t far = vki_arena_end - 8 * VKI_WINDOW_SIZE + 24;
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	EXPECT_REPORT(__asan_load8_noabort(far));
-	char *t = log_since(from);
+	char *t = vt_log_since(from);
 	EXPECT(strstr(t, "BUG: KASAN: wild-memory-access in ") != NULL);
 	EXPECT(strstr(t, "Read of size 8 at addr ") != NULL);
 	EXPECT(strstr(t, "belongs to no mapping") != NULL);
@@ -557,9 +533,9 @@ TEST(report_text_double_and_invalid_free)
 {
 	char *p = vk_vmalloc(500);
 	vk_vfree(p);
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	EXPECT_REPORT(vk_vfree(p));
-	char *t = log_since(from);
+	char *t = vt_log_since(from);
 	EXPECT(line_starting(t, "BUG: KASAN: double-free in report_text_double_and_invalid_free+0x") != NULL);
 	char want[96];
 	snprintf(want, sizeof(want), "Free of addr 0x%lx by task ", (unsigned long)p);
@@ -569,9 +545,9 @@ TEST(report_text_double_and_invalid_free)
 	EXPECT(strstr(t, "created by:\n") != NULL);
 
 	int local;
-	from = log_size();
+	from = vt_log_size();
 	EXPECT_REPORT(vk_vfree(&local));
-	t = log_since(from);
+	t = vt_log_since(from);
 	EXPECT(line_starting(t, "BUG: KASAN: invalid-free in ") != NULL);
 	snprintf(want, sizeof(want), "Free of addr 0x%lx by task ", (unsigned long)&local);
 	EXPECT(strstr(t, want) != NULL);
@@ -588,12 +564,12 @@ TEST(report_count_in_stats_and_max_reports)
 	snprintf(lim, sizeof(lim), "%lu", nreports() + 1);
 	vk_set_option("max_reports", lim);
 	unsigned long r0 = nreports();
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	__asan_load1_noabort((uintptr_t)p + 8);
 	__asan_load1_noabort((uintptr_t)p + 8);
 	__asan_load1_noabort((uintptr_t)p + 8);
 	EXPECT_EQ(nreports(), r0 + 1);
-	EXPECT_EQ(count_lines_starting(log_since(from), "BUG: KASAN:"), 1);
+	EXPECT_EQ(count_lines_starting(vt_log_since(from), "BUG: KASAN:"), 1);
 	vk_set_option("max_reports", "0");
 	vk_vfree(p);
 }
@@ -610,7 +586,7 @@ TEST(concurrent_reports_do_not_interleave)
 {
 	char *p = vk_vmalloc(100);
 	unsigned long r0 = nreports();
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, reporting_thread, p);
@@ -618,7 +594,7 @@ TEST(concurrent_reports_do_not_interleave)
 		pthread_join(t[i], NULL);
 	EXPECT_EQ(nreports(), r0 + 100);
 	/* every report: separator, BUG line, ... , separator, in one piece */
-	const char *l = log_since(from);
+	const char *l = vt_log_since(from);
 	int reports = 0, broken = 0;
 	while (*l) {
 		if (strncmp(l, sep, sizeof(sep) - 1)) {
@@ -646,7 +622,7 @@ TEST(concurrent_reports_do_not_interleave)
 static int in_child(void (*fn)(void), const char *opts_name, const char *opts_val, char **text)
 {
 	char prefix[80];
-	snprintf(prefix, sizeof(prefix), "%s-child", log_prefix);
+	snprintf(prefix, sizeof(prefix), "%s-child", vt_log_prefix);
 	pid_t pid = fork();
 	if (pid == 0) {
 		vk_set_option("log_path", prefix);

@@ -23,37 +23,14 @@
 
 void __asan_load1_noabort(uintptr_t);
 
-static char log_prefix[64];
-static char log_file[96];
-
 static void log_to_file(void)
 {
-	snprintf(log_prefix, sizeof(log_prefix), "/tmp/vkasan-test-symbolize-%d", (int)getpid());
-	snprintf(log_file, sizeof(log_file), "%s.%d", log_prefix, (int)getpid());
-	vk_set_option("log_path", log_prefix);
-	vk_set_option("halt_on_error", "0");
-	vk_set_option("symbolize", "1");
+	vt_log_to("symbolize", "1");
 }
 
 __attribute__((constructor(103))) static void setup_log(void)
 {
 	log_to_file();
-}
-
-__attribute__((destructor)) static void remove_log(void)
-{
-	unlink(log_file);
-}
-
-static off_t log_size(void)
-{
-	struct stat st;
-	return stat(log_file, &st) == 0 ? st.st_size : 0;
-}
-
-static char *log_since(off_t from)
-{
-	return vt_read_file(log_file, from);
 }
 
 static int count(const char *text, const char *what)
@@ -74,11 +51,11 @@ static __attribute__((noinline)) void bad_reader(char *p, size_t off)
 static char *reports(int n)
 {
 	char *p = vk_vmalloc(10);
-	off_t from = log_size();
+	off_t from = vt_log_size();
 	for (int i = 0; i < n; i++)
 		EXPECT_REPORT(bad_reader(p, 10));
 	vk_vfree(p);
-	return log_since(from);
+	return vt_log_since(from);
 }
 
 /* Lines starting with prefix that contain what. */
@@ -198,7 +175,7 @@ TEST(forked_child_starts_its_own)
 		bad |= vki_symbolizer_spawns() != s0 + 1;
 		bad |= vki_symbolizer_pid() == ppid_sym || vki_symbolizer_pid() <= 0;
 		bad |= kill(ppid_sym, 0) != 0; /* the parent's lives on */
-		unlink(log_file);
+		unlink(vt_log_file);
 		_exit(bad);
 	}
 	int st = -1;

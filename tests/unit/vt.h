@@ -8,6 +8,7 @@
 #define VT_H
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,40 @@ static __attribute__((unused)) char *vt_read_file(const char *path, off_t from)
 		close(fd);
 	buf[n > 0 ? n : 0] = 0;
 	return buf;
+}
+
+/* Reports of a test binary that reads them back go to one log file:
+ * vt_log_to(tag, symbolize) from a constructor, then vt_log_size() before
+ * and vt_log_since(offset) after the code under test.  The file is removed
+ * at exit. */
+static char vt_log_prefix[64];
+static char vt_log_file[96];
+
+static __attribute__((unused)) void vt_log_to(const char *tag, const char *symbolize)
+{
+	snprintf(vt_log_prefix, sizeof(vt_log_prefix), "/tmp/vkasan-test-%s-%d", tag,
+		 (int)getpid());
+	snprintf(vt_log_file, sizeof(vt_log_file), "%s.%d", vt_log_prefix, (int)getpid());
+	vk_set_option("log_path", vt_log_prefix);
+	vk_set_option("halt_on_error", "0");
+	vk_set_option("symbolize", symbolize);
+}
+
+__attribute__((destructor)) static void vt_log_remove(void)
+{
+	if (vt_log_file[0])
+		unlink(vt_log_file);
+}
+
+static __attribute__((unused)) off_t vt_log_size(void)
+{
+	struct stat st;
+	return stat(vt_log_file, &st) == 0 ? st.st_size : 0;
+}
+
+static __attribute__((unused)) char *vt_log_since(off_t from)
+{
+	return vt_read_file(vt_log_file, from);
 }
 
 /* Run all tests, or those named on the command line. */
