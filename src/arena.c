@@ -13,6 +13,12 @@
  *          reusable: this is the quarantine that catches stale pointers, and
  *          it lets the shadow be released in batches.
  *
+ * The allocation path is split along vmalloc's seams (reserve, populate,
+ * publish, unpoison; and back), so that every owner of arena memory
+ * (vk_vmalloc in vmalloc.c, and the owners to come) composes from the same
+ * steps through vki_area_alloc / vki_area_free, with its owner tag on the
+ * area.
+ *
  * A purge moves every lazy mapping into free space in address order, and
  * releases the shadow windows that became wholly free (rule in shadow.c),
  * coalesced into runs.  It holds the lock from start to end, so no range is
@@ -23,12 +29,9 @@
  */
 #include "vk_internal.h"
 
-#include <string.h>
-
 uintptr_t vki_arena_base, vki_arena_end;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread int holding_lock; /* this thread holds lock (reports from inside) */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* lock #3 (vk_internal.h) */
 
 static uintptr_t area_len(const struct vki_node *n)
 {
@@ -43,8 +46,9 @@ static uint8_t committed[VKI_ARENA_MAX / VKI_COMMIT_CHUNK]; /* per 64 MiB chunk:
 #define COMMIT_SHADOW 2 /* its shadow range ready (absent windows) */
 
 static struct {
-	uint64_t live_bytes, lazy_bytes, purges, alloc_failures;
-	uint64_t meta_in_use; /* areas handed out by meta_alloc */
+	uint64_t live_bytes, lazy_bytes, purges; /* under the lock */
+	uint64_t meta_in_use;    /* areas handed out by meta_alloc (lock) */
+	uint64_t alloc_failures; /* atomic only: counted with or without the lock */
 } st;
 
 #define AREA(n) ((struct vki_area *)(n))
@@ -68,7 +72,7 @@ static struct vki_area *meta_alloc(void)
 	}
 	struct vki_area *a = meta_free_list;
 	meta_free_list = a->next;
-	memset(a, 0, sizeof(*a));
+	vki_fill(a, 0, sizeof(*a));
 	st.meta_in_use++;
 	return a;
 }
@@ -86,28 +90,30 @@ static void meta_free(struct vki_area *a)
 void vki_arena_lock(void)
 {
 	pthread_mutex_lock(&lock);
-	holding_lock = 1;
+	vki_self()->holding_arena = 1;
 }
 
 void vki_arena_unlock(void)
 {
-	holding_lock = 0;
+	vki_self()->holding_arena = 0;
 	pthread_mutex_unlock(&lock);
 }
 
-static void atfork_child(void)
+/* The fork handler (init.c) held the lock across fork: a new one here. */
+void vki_arena_after_fork_child(void)
 {
-	vki_os_forget_tid();
-	holding_lock = 0;
+	vki_self()->holding_arena = 0;
 	pthread_mutex_init(&lock, NULL);
 }
 
-/* ---------------------------------------------------------------- init */
+void vki_arena_count_failure(void)
+{
+	__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
+}
 
-static int init_state; /* 0 not yet, 1 running, 2 done (ok or failed) */
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+/* ---------------------------------------------------------------- set-up */
 
-static int arena_setup(void)
+int vki_arena_setup(void)
 {
 	size_t size = vki_opt.arena_size;
 	if (size < VKI_ARENA_MIN || size > VKI_ARENA_MAX) {
@@ -141,32 +147,6 @@ static int arena_setup(void)
 	vki_arena_end = VKI_ARENA_BASE + size;
 	__atomic_store_n(&vki_arena_base, VKI_ARENA_BASE, __ATOMIC_RELEASE);
 	return 0;
-}
-
-void vki_init(void)
-{
-	if (VKI_LIKELY(__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2))
-		return;
-	pthread_mutex_lock(&init_lock);
-	if (init_state == 0) {
-		init_state = 1;
-		vki_options_init();
-		int ok = arena_setup() == 0;
-		vki_fullshadow_arena_ready(ok); /* inline mode: shadow around the arena's */
-		vki_options_freeze();
-		if (ok) {
-			pthread_atfork(vki_arena_lock, vki_arena_unlock, atfork_child);
-			vki_signal_init();
-		}
-		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&init_lock);
-}
-
-/* Priority 102: a program (or test) can set VKASAN_OPTIONS at 101. */
-__attribute__((constructor(102))) static void arena_ctor(void)
-{
-	vki_init();
 }
 
 /* ---------------------------------------------------------------- free space */
@@ -384,22 +364,10 @@ VKI_EXPORT void vk_purge(void)
 
 /* ---------------------------------------------------------------- alloc/free */
 
-static void *alloc(size_t size, size_t align, uint32_t stack)
+/* Step 1, reserve (lock held): len bytes at align taken out of free space,
+ * committed, guard page installed; NULL when there is no room. */
+static struct vki_area *area_reserve(size_t len, size_t align)
 {
-	vki_init();
-	vki_signal_thread_init(); /* this thread's signal stack, once */
-	if (!vki_arena_base)
-		return NULL;
-	if (align < VKI_PAGE_SIZE)
-		align = VKI_PAGE_SIZE;
-	size_t arena = vki_arena_end - vki_arena_base;
-	if (size == 0 || size > arena || align > arena) {
-		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
-		return NULL;
-	}
-	size_t len = VKI_ROUND_UP(size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE; /* + guard */
-
-	vki_arena_lock();
 	struct vki_area *f = find_lowest_fit(len, align);
 	if (!f && lazy_tree.count) { /* lazily freed space may be enough */
 		purge_locked();
@@ -408,134 +376,176 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	struct vki_area *a = f ? meta_alloc() : NULL;
 	struct vki_area *spare = a ? meta_alloc() : NULL;
 	uintptr_t addr = f ? VKI_ROUND_UP(f->node.key, align) : 0;
-	if (!spare || commit_range(addr, addr + len))
-		goto fail;
+	if (!spare || commit_range(addr, addr + len)) {
+		if (spare)
+			meta_free(spare);
+		if (a)
+			meta_free(a);
+		return NULL;
+	}
 	carve(f, addr, len, spare);
 	a->node.key = addr;
 	a->end = addr + len;
 	if (vki_opt.guard_pages) {
 		if (vki_os_guard_install(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
 			free_insert(a);
-			goto fail_carved;
+			return NULL;
 		}
 		a->guarded = 1;
 	}
-	if (vki_opt.shadow && vki_shadow_populate(addr, a->end)) {
-		if (a->guarded &&
-		    vki_os_guard_remove(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
-			/* Cannot clear the guard now: quarantine the range; the
-			 * next purge clears it (the shadow is all 0xF8 or absent). */
-			a->state = VKI_AREA_LAZY;
-			vki_tree_insert(&lazy_tree, &a->node);
-			st.lazy_bytes += len;
-		} else {
-			a->guarded = 0;
-			free_insert(a);
-		}
-		goto fail_carved;
+	return a;
+}
+
+/* Undo a reservation whose later step failed (lock held). */
+static void area_unreserve(struct vki_area *a)
+{
+	if (a->guarded &&
+	    vki_os_guard_remove(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
+		/* Cannot clear the guard now: quarantine the range; the next
+		 * purge clears it (the shadow is all 0xF8 or absent). */
+		a->state = VKI_AREA_LAZY;
+		vki_tree_insert(&lazy_tree, &a->node);
+		st.lazy_bytes += a->end - a->node.key;
+	} else {
+		a->guarded = 0;
+		free_insert(a);
 	}
+}
+
+/* Step 2, populate (lock held): every window of the range backed; the
+ * bytes are all poisoned (0xF8) until step 4. */
+static int area_populate(struct vki_area *a)
+{
+	return vki_opt.shadow ? vki_shadow_populate(a->node.key, a->end) : 0;
+}
+
+/* Step 3, publish (lock held): the mapping is live and findable. */
+static void area_publish(struct vki_area *a, size_t size, uint8_t owner, uint32_t stack)
+{
 	a->size = size;
+	a->owner = owner;
 	a->alloc_stack = stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_BUSY;
 	a->settling = vki_opt.shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
-	vki_arena_unlock();
+}
 
-	/* Outside the lock: the windows are backed and filled, and no purge
-	 * releases a window a live mapping intersects.  Until settling is
-	 * cleared the invariant walk does not judge this mapping's shadow. */
+/* Step 4, unpoison (no lock): the windows are backed and filled, and no
+ * purge releases a window a live mapping intersects.  Until settling is
+ * cleared the invariant walk does not judge this mapping's shadow. */
+static void area_unpoison(struct vki_area *a, size_t size)
+{
 	if (vki_opt.shadow) {
-		vki_shadow_unpoison(addr, size);
+		vki_shadow_unpoison(a->node.key, size);
 		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
 	}
-	return (void *)addr;
-
-fail:
-	if (spare)
-		meta_free(spare);
-	if (a)
-		meta_free(a);
-fail_carved:
-	st.alloc_failures++;
-	vki_arena_unlock();
-	return NULL;
 }
 
-VKI_EXPORT void *vk_vmalloc(size_t size)
+void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 {
-	return alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
-}
-
-VKI_EXPORT void *vk_vzalloc(size_t size)
-{
-	void *p = alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
-	if (p)
-		memset(p, 0, size);
-	return p;
-}
-
-VKI_EXPORT void *vk_vmalloc_aligned(size_t size, size_t align)
-{
-	if (align & (align - 1)) {
-		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
-		return NULL; /* not a power of two (0 means "no constraint") */
-	}
-	return alloc(size, align, vki_stack_save(0));
-}
-
-VKI_EXPORT void vk_vfree(const void *p)
-{
-	if (!p)
-		return;
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
-	uintptr_t addr = (uintptr_t)p;
-	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
-	uint32_t stack = vki_stack_save(0);
-	vki_arena_lock();
-	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
-	if (!a) {
-		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
-		vki_arena_unlock();
-		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
-		return;
+	if (!vki_arena_base)
+		return NULL;
+	if (align < VKI_PAGE_SIZE)
+		align = VKI_PAGE_SIZE;
+	size_t arena = vki_arena_end - vki_arena_base;
+	if (size == 0 || size > arena || align > arena || (align & (align - 1))) {
+		vki_arena_count_failure();
+		return NULL;
 	}
+	size_t len = VKI_ROUND_UP(size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE; /* + guard */
+
+	vki_arena_lock();
+	struct vki_area *a = area_reserve(len, align);
+	if (a && area_populate(a)) {
+		area_unreserve(a);
+		a = NULL;
+	}
+	if (!a) {
+		vki_arena_count_failure();
+		vki_arena_unlock();
+		return NULL;
+	}
+	area_publish(a, size, owner, stack);
+	vki_arena_unlock();
+	area_unpoison(a, size);
+	return (void *)a->node.key;
+}
+
+/* The reverse of steps 3 and 4 (lock held): poisoned, into quarantine. */
+static void area_unpublish(struct vki_area *a, uint32_t stack)
+{
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
 	if (vki_opt.shadow)
-		vki_shadow_poison(addr, a->end, VKI_SHADOW_VMALLOC_INVALID);
+		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
 	a->free_stack = stack;
 	a->free_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_LAZY;
 	vki_tree_insert(&lazy_tree, &a->node);
-	st.lazy_bytes += a->end - addr;
+	st.lazy_bytes += a->end - a->node.key;
+}
+
+bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
+{
+	vki_init();
+	vki_signal_thread_init(); /* this thread's signal stack, once */
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	if (!a || a->owner != owner) {
+		vki_arena_unlock();
+		return false;
+	}
+	area_unpublish(a, stack);
 	if (st.lazy_bytes > vki_opt.lazy_max)
 		purge_locked();
 	vki_arena_unlock();
+	return true;
 }
 
-VKI_EXPORT size_t vk_vmalloc_size(const void *p)
+/* Why vki_area_free refused addr: a mapping in quarantine starts there. */
+enum vki_free_bug vki_area_free_bug(uintptr_t addr)
+{
+	vki_arena_lock();
+	bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
+	vki_arena_unlock();
+	return lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE;
+}
+
+size_t vki_area_size(uintptr_t addr, uint8_t owner)
 {
 	vki_init();
-	if (!vki_arena_base || !vki_in_arena((uintptr_t)p))
+	if (!vki_arena_base || !vki_in_arena(addr))
 		return 0;
 	vki_arena_lock();
-	struct vki_area *a = AREA(vki_tree_find(&busy_tree, (uintptr_t)p));
-	size_t size = a ? a->size : 0;
+	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	size_t size = a && a->owner == owner ? a->size : 0;
 	vki_arena_unlock();
 	return size;
+}
+
+bool vki_area_set_priv(uintptr_t addr, uint8_t owner, uintptr_t priv)
+{
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	bool ok = a && a->owner == owner;
+	if (ok)
+		a->priv = priv;
+	vki_arena_unlock();
+	return ok;
 }
 
 /* ---------------------------------------------------------------- queries */
 
 bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 {
-	memset(out, 0, sizeof(*out));
+	vki_fill(out, 0, sizeof(*out));
 	if (!vki_arena_base || !vki_in_arena(addr))
 		return false;
-	bool held = holding_lock;
+	bool held = vki_self()->holding_arena;
 	if (!held)
 		vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
@@ -546,7 +556,9 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 		out->state = a->state;
 		out->start = a->node.key;
 		out->end = a->end;
+		out->owner = a->owner;
 		out->size = a->size;
+		out->priv = a->priv;
 		out->alloc_stack = a->alloc_stack;
 		out->free_stack = a->free_stack;
 		out->alloc_tid = a->alloc_tid;
@@ -565,7 +577,7 @@ uintptr_t vki_arena_committed_end(void)
 VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 {
 	vki_init();
-	memset(out, 0, sizeof(*out));
+	vki_fill(out, 0, sizeof(*out));
 	if (!vki_arena_base)
 		return;
 	vki_arena_lock();

@@ -256,11 +256,6 @@ static inline __attribute__((always_inline)) void report_inline(uintptr_t a, siz
  * first check did call).  The same check running again, in a loop, has the
  * pc of that report and is reported.
  */
-static __thread struct {
-	uintptr_t a, sp, pc;
-	size_t size;
-	bool is_write;
-} last_n __attribute__((tls_model("initial-exec")));
 
 static bool first_byte_bad(uintptr_t a)
 {
@@ -273,17 +268,19 @@ static bool first_byte_bad(uintptr_t a)
 static VKI_NOINLINE void report_inline_n(uintptr_t a, size_t size, bool is_write, uintptr_t pc,
 					 uintptr_t sp)
 {
-	if (a == last_n.a + size - 1 && size == last_n.size && is_write == last_n.is_write &&
-	    sp == last_n.sp && pc != last_n.pc && first_byte_bad(last_n.a))
+	struct vki_thread *t = vki_self(); /* last_n: this thread's last report */
+	if (a == t->last_n.a + size - 1 && size == t->last_n.size &&
+	    is_write == t->last_n.is_write && sp == t->last_n.sp && pc != t->last_n.pc &&
+	    first_byte_bad(t->last_n.a))
 		return;
 	unsigned long before = vki_report_count();
 	check_n(a, size, is_write, pc);
 	if (vki_report_count() != before) {
-		last_n.a = a;
-		last_n.size = size;
-		last_n.is_write = is_write;
-		last_n.sp = sp;
-		last_n.pc = pc;
+		t->last_n.a = a;
+		t->last_n.size = size;
+		t->last_n.is_write = is_write;
+		t->last_n.sp = sp;
+		t->last_n.pc = pc;
 	}
 }
 

@@ -194,3 +194,18 @@ void vki_fill(void *dst, int c, size_t n)
 		__asm__ volatile("" : : : "memory");
 	}
 }
+
+size_t vki_strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+int vki_strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}

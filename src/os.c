@@ -253,20 +253,14 @@ void vki_os_close(int fd)
 
 /* ---------------------------------------------------------------- tasks */
 
-/* Cached: vk_vmalloc and vk_vfree record it every time.  0 = not yet; a
- * fork()ed child clears it (vki_os_forget_tid from the atfork handler). */
-static __thread int cached_tid;
-
+/* Cached per thread (vk_vmalloc and vk_vfree record it every time); a
+ * fork()ed child clears it (vki_thread_after_fork_child). */
 int vki_os_gettid(void)
 {
-	if (VKI_UNLIKELY(!cached_tid))
-		cached_tid = (int)syscall(SYS_gettid);
-	return cached_tid;
-}
-
-void vki_os_forget_tid(void)
-{
-	cached_tid = 0;
+	struct vki_thread *t = vki_self();
+	if (VKI_UNLIKELY(!t->tid))
+		t->tid = (int)syscall(SYS_gettid);
+	return t->tid;
 }
 
 int vki_os_getpid(void)

@@ -4,10 +4,19 @@
  * Reports are printed from checks, from vk_vfree and from a SIGSEGV handler,
  * where stdio may hold a lock or call malloc.  So the runtime formats into
  * stack buffers with this small printf and writes with write(2).
+ *
+ * The report stream lives here too, below everything that prints into a
+ * report (stack depot, symbolizer, redzones, owners of memory): while this
+ * thread has a report open (vki_stream_begin), vki_report_printf appends to
+ * one static buffer written at the end with few write() calls, so that
+ * concurrent output from the program does not cut a report apart.  report.c
+ * opens and closes the stream; nothing here calls up into it.
  */
 #include "vk_internal.h"
 
-int vki_log_fd = 2; /* stderr, or the log_path file (report.c opens it) */
+#include <limits.h>
+
+int vki_log_fd = 2; /* stderr, or the log_path file (vki_report_init opens it) */
 
 struct vki_out {
 	char *buf;
@@ -172,4 +181,101 @@ void vki_die(const char *fmt, ...)
 	vki_vprintf(fmt, ap);
 	va_end(ap);
 	vki_os_abort();
+}
+
+/* ------------------------------------------------------------ report stream */
+
+static char rbuf[32768]; /* the report being printed; one report at a time */
+static size_t rlen;
+
+void vki_stream_flush(void)
+{
+	if (rlen)
+		vki_write_log(rbuf, rlen);
+	rlen = 0;
+}
+
+static void rvprintf(const char *fmt, va_list ap)
+{
+	char tmp[1024];
+	int n = vki_vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
+	if (rlen + len > sizeof(rbuf))
+		vki_stream_flush();
+	vki_copy(rbuf + rlen, tmp, len);
+	rlen += len;
+}
+
+void vki_report_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (vki_self()->in_report)
+		rvprintf(fmt, ap);
+	else
+		vki_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+bool vki_in_report(void)
+{
+	return vki_self()->in_report != 0;
+}
+
+void vki_stream_begin(void)
+{
+	vki_self()->in_report = 1;
+	rlen = 0;
+}
+
+void vki_stream_end(void)
+{
+	vki_stream_flush();
+	vki_self()->in_report = 0;
+}
+
+/* ------------------------------------------------------------ log stream */
+
+static char log_base[PATH_MAX]; /* log_path the open log belongs to */
+static int log_pid;
+
+/*
+ * Point vki_log_fd at "<log_path>.<pid>" (once per path and process: a
+ * forked child gets its own file), or stderr.  "stderr" and "stdout" name
+ * the streams, as in the sanitizers.
+ */
+void vki_report_init(void)
+{
+	const char *p = vki_opt.log_path;
+	int want = -1;
+	if (!p || !*p || !vki_strcmp(p, "stderr"))
+		want = 2;
+	else if (!vki_strcmp(p, "stdout"))
+		want = 1;
+	if (want >= 0) {
+		if (vki_log_fd > 2)
+			vki_os_close(vki_log_fd);
+		vki_log_fd = want;
+		log_base[0] = 0;
+		return;
+	}
+	int pid = vki_os_getpid();
+	if (vki_log_fd > 2 && pid == log_pid && !vki_strcmp(p, log_base))
+		return;
+	char path[PATH_MAX + 16];
+	vki_snprintf(path, sizeof(path), "%s.%d", p, pid);
+	int fd = vki_os_open_log(path);
+	if (vki_log_fd > 2)
+		vki_os_close(vki_log_fd);
+	if (fd < 0) {
+		vki_log_fd = 2;
+		log_base[0] = 0;
+		vki_printf("vkasan: cannot open log file %s; reporting to stderr\n", path);
+		return;
+	}
+	vki_log_fd = fd;
+	log_pid = pid;
+	vki_snprintf(log_base, sizeof(log_base), "%s", p);
 }

@@ -66,14 +66,13 @@ struct registration {
 	size_t n;
 };
 
-static int reg_lock;
+static vki_spin_t reg_lock = VKI_SPIN_INIT; /* lock #5 */
 static struct registration *regs; /* in pages of our own */
 static size_t nregs, reg_cap;
 
 static void reg_acquire(void)
 {
-	while (__atomic_exchange_n(&reg_lock, 1, __ATOMIC_ACQUIRE))
-		__builtin_ia32_pause();
+	vki_spin_lock(&reg_lock);
 }
 
 /* A report may run while another thread registers (dlopen): do not wait
@@ -81,14 +80,14 @@ static void reg_acquire(void)
 static bool reg_try_acquire(void)
 {
 	for (int i = 0; i < 1000000; i++)
-		if (!__atomic_exchange_n(&reg_lock, 1, __ATOMIC_ACQUIRE))
+		if (vki_spin_trylock(&reg_lock))
 			return true;
 	return false;
 }
 
 static void reg_release(void)
 {
-	__atomic_store_n(&reg_lock, 0, __ATOMIC_RELEASE);
+	vki_spin_unlock(&reg_lock);
 }
 
 static bool reg_add(const struct asan_global *g, size_t n)
@@ -239,20 +238,18 @@ VKI_EXPORT void __asan_unpoison_stack_memory(uintptr_t addr, size_t size)
  * /proc/self/maps once per thread (and again when the stack grows below
  * it, or the call comes from another stack such as a signal stack).
  */
-static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
-
 static bool stack_bounds(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
 {
-	if (sp < stack_lo || sp >= stack_hi) {
+	struct vki_thread *t = vki_self();
+	if (sp < t->stack_lo || sp >= t->stack_hi) {
 		uintptr_t l, h;
 		if (vki_os_find_mapping(sp, &l, &h))
 			return false;
-		stack_lo = l;
-		stack_hi = h;
+		t->stack_lo = l;
+		t->stack_hi = h;
 	}
-	*lo = stack_lo;
-	*hi = stack_hi;
+	*lo = t->stack_lo;
+	*hi = t->stack_hi;
 	return true;
 }
 
@@ -420,3 +417,46 @@ bool vki_redzone_describe(uintptr_t addr, uintptr_t bad)
 		return false;
 	}
 }
+
+/* ------------------------------------------------------------ owner hooks */
+
+/*
+ * The owner "outside the arena": stack frames and globals of inline-
+ * instrumented code, described from the full shadow.  0xF8 means "after
+ * scope" here, and a partial granule takes its meaning from the redzone
+ * that follows it.
+ */
+static const char *outside_type(uint8_t code)
+{
+	return code == VKI_SHADOW_STACK_USE_AFTER_SCOPE ? "stack-use-after-scope"
+							: vki_bug_type(true, code);
+}
+
+static void outside_describe(struct vki_desc *d)
+{
+	if (d->kind != VKI_BUG_ACCESS || !d->present)
+		return;
+	if (d->code >= 1 && d->code <= 7) {
+		uint8_t next = 0;
+		if (vki_report_peek(d->bad + VKI_GRANULE, &next) && (next & 0x80))
+			d->bug_type = outside_type(next);
+		else
+			d->bug_type = "unknown-crash";
+	} else {
+		d->bug_type = outside_type(d->code);
+	}
+}
+
+static void outside_print(const struct vki_desc *d)
+{
+	if (d->kind == VKI_BUG_ACCESS && vki_redzone_describe(d->addr, d->bad))
+		return;
+	P("The buggy address is outside the vmalloc arena [0x%lx, 0x%lx)\n\n",
+	  (unsigned long)vki_arena_base, (unsigned long)vki_arena_end);
+}
+
+const struct vki_owner_ops vki_outside_ops = {
+	.name = "outside",
+	.describe = outside_describe,
+	.print = outside_print,
+};

@@ -1,7 +1,7 @@
 /*
  * report.c - KASAN reports: what went wrong, where, and whose memory it was.
  *
- * The shape follows the kernel's reports (DESIGN.md §5) so that people and
+ * The shape follows the kernel's reports (docs/DESIGN.md, "Reports") so that people and
  * tools that read those read ours:
  *
  *   ==================================================================
@@ -26,155 +26,65 @@
  *   ==================================================================
  *
  * The address is the start of the bad access; the '^' points at the first
- * granule whose shadow forbids it.  The bug type comes from that granule's
- * shadow code and the state of the mapping (bug_type(): the one switch).
+ * granule whose shadow forbids it.
+ *
+ * Two phases.  describe() classifies the access once into a struct vki_desc:
+ * the first bad granule and its shadow code, the arena mapping (if any) and
+ * its owner, and the bug type from the one switch (vki_bug_type), which the
+ * owner's describe hook then refines (vmalloc: by the mapping's state;
+ * outside the arena: stack and global codes).  print() then writes the
+ * report from the desc alone; the part about whose memory it is comes from
+ * the owner's print hook.  A new owner of memory adds hooks, not cases here.
  *
  * One report at a time: a spinlock orders threads, a per-thread flag stops
- * a report from reporting on itself.  Text is collected in a static buffer
- * and written with few write() calls, so concurrent output from the program
- * does not cut a report apart, and nothing here calls malloc.
+ * a report from reporting on itself.  The text goes to the report stream
+ * (print.c), and nothing here calls malloc.
  */
 #include "vk_internal.h"
-
-#include <limits.h>
-#include <string.h>
-
-extern int vki_log_fd; /* print.c: where vki_write_log writes */
 
 #define MAX_FRAMES 64
 #define SEPARATOR "=================================================================="
 
-static int report_lock;
+static vki_spin_t report_lock = VKI_SPIN_INIT; /* lock #2 */
 static unsigned long reports; /* printed so far */
-static __thread int in_report __attribute__((tls_model("initial-exec")));
-
-static char rbuf[32768];
-static size_t rlen;
 
 static bool halted_by_fault;
 static uintptr_t peek_page = 1; /* shadow page last asked about; 1: none */
 static bool peek_ok;
 
-/* ------------------------------------------------------------ output */
-
-static void rflush(void)
-{
-	if (rlen)
-		vki_write_log(rbuf, rlen);
-	rlen = 0;
-}
-
-static void rvprintf(const char *fmt, va_list ap)
-{
-	char tmp[1024];
-	int n = vki_vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	if (n < 0)
-		return;
-	size_t len = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
-	if (rlen + len > sizeof(rbuf))
-		rflush();
-	vki_copy(rbuf + rlen, tmp, len);
-	rlen += len;
-}
-
-void vki_report_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (in_report)
-		rvprintf(fmt, ap);
-	else
-		vki_vprintf(fmt, ap);
-	va_end(ap);
-}
-
 #define P vki_report_printf
 
-/* ------------------------------------------------------------ log stream */
-
-static char log_base[PATH_MAX]; /* log_path the open log belongs to */
-static int log_pid;
-
-static void report_child_after_fork(void)
-{
-	__atomic_store_n(&report_lock, 0, __ATOMIC_RELAXED);
-}
-
-/*
- * Point vki_log_fd at "<log_path>.<pid>" (once per path and process: a
- * forked child gets its own file), or stderr.  "stderr" and "stdout" name
- * the streams, as in the sanitizers.
- */
-void vki_report_init(void)
-{
-	static bool atfork_done;
-	if (!atfork_done) {
-		atfork_done = true;
-		pthread_atfork(NULL, NULL, report_child_after_fork);
-	}
-	const char *p = vki_opt.log_path;
-	int want = -1;
-	if (!p || !*p || !strcmp(p, "stderr"))
-		want = 2;
-	else if (!strcmp(p, "stdout"))
-		want = 1;
-	if (want >= 0) {
-		if (vki_log_fd > 2)
-			vki_os_close(vki_log_fd);
-		vki_log_fd = want;
-		log_base[0] = 0;
-		return;
-	}
-	int pid = vki_os_getpid();
-	if (vki_log_fd > 2 && pid == log_pid && !strcmp(p, log_base))
-		return;
-	char path[PATH_MAX + 16];
-	vki_snprintf(path, sizeof(path), "%s.%d", p, pid);
-	int fd = vki_os_open_log(path);
-	if (vki_log_fd > 2)
-		vki_os_close(vki_log_fd);
-	if (fd < 0) {
-		vki_log_fd = 2;
-		log_base[0] = 0;
-		vki_printf("vkasan: cannot open log file %s; reporting to stderr\n", path);
-		return;
-	}
-	vki_log_fd = fd;
-	log_pid = pid;
-	vki_snprintf(log_base, sizeof(log_base), "%s", p);
-}
+/* The owners of memory and their hooks, indexed by enum vki_owner. */
+static const struct vki_owner_ops *const owners[VKI_OWNER_COUNT] = {
+	[VKI_OWNER_VMALLOC] = &vki_vmalloc_ops,
+	[VKI_OWNER_FREE] = &vki_free_ops,
+	[VKI_OWNER_OUTSIDE] = &vki_outside_ops,
+};
 
 /* ------------------------------------------------------------ begin / end */
 
-static void lock(void)
+void vki_report_after_fork_child(void)
 {
-	while (__atomic_exchange_n(&report_lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&report_lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-}
-
-bool vki_in_report(void)
-{
-	return in_report != 0;
+	vki_spin_reset(&report_lock);
 }
 
 /* False when this report must not be printed (recursion, report limit). */
 static bool report_begin(void)
 {
-	if (in_report)
+	if (vki_in_report())
 		return false;
-	in_report = 1;
-	lock();
+	vki_self()->in_report = 1;
+	vki_spin_lock(&report_lock);
 	long max = vki_opt.max_reports;
 	if (max > 0 && reports >= (unsigned long)max) {
-		__atomic_store_n(&report_lock, 0, __ATOMIC_RELEASE);
-		in_report = 0;
+		vki_spin_unlock(&report_lock);
+		vki_self()->in_report = 0;
 		return false;
 	}
 	vki_report_init();
 	vki_symbolize_reset();
 	peek_page = 1;
-	rlen = 0;
+	vki_stream_begin();
 	P("%s\n", SEPARATOR);
 	return true;
 }
@@ -186,7 +96,7 @@ static void report_end(bool must_halt)
 	__atomic_add_fetch(&reports, 1, __ATOMIC_RELAXED);
 	if (must_halt && !vki_opt.halt_on_error)
 		P("vkasan: cannot continue after a fault; exiting\n");
-	rflush();
+	vki_stream_flush();
 	if (vki_opt.halt_on_error || must_halt) {
 		/* Keep the lock: other threads' reports wait while we exit.  A
 		 * fault may have hit the runtime itself, holding the arena lock,
@@ -196,18 +106,18 @@ static void report_end(bool must_halt)
 			vki_os_abort();
 		vki_os_exit((int)vki_opt.exitcode);
 	}
-	__atomic_store_n(&report_lock, 0, __ATOMIC_RELEASE);
-	in_report = 0;
+	vki_stream_end();
+	vki_spin_unlock(&report_lock);
 }
 
 /* The report being printed faulted (signal.c, before the default action
  * ends the process): print what there is, and say so. */
 void vki_report_nested_fault(uintptr_t addr)
 {
-	if (!in_report)
+	if (!vki_in_report())
 		return;
 	P("\nvkasan: fault at 0x%lx while printing this report\n", (unsigned long)addr);
-	rflush();
+	vki_stream_flush();
 }
 
 unsigned long vki_report_count(void)
@@ -217,96 +127,10 @@ unsigned long vki_report_count(void)
 
 /* ------------------------------------------------------------ pieces */
 
-/*
- * Task names.  A report names the task that freed a mapping, which has often
- * exited by then, and asking the kernel for every vk_vfree would cost a
- * system call each time.  Instead each thread that records a stack gets a
- * thread-specific value once (vki_task_note); its destructor runs when the
- * thread exits and files the thread's name, as it is then, in a small table
- * by tid.  Live threads are asked through /proc at report time.
- */
-#define TASK_SLOTS 4096
-
-struct task_slot {
-	uint32_t tid; /* 0: empty; written last */
-	char name[16];
-};
-
-static struct task_slot task_table[TASK_SLOTS];
-static pthread_key_t task_key;
-static pthread_once_t task_once = PTHREAD_ONCE_INIT;
-static bool task_key_ok;
-static __thread bool task_noted __attribute__((tls_model("initial-exec")));
-
-static void task_exit(void *unused)
-{
-	uint32_t tid = (uint32_t)vki_os_gettid();
-	struct task_slot *s = &task_table[tid % TASK_SLOTS];
-	char name[16];
-	vki_os_thread_name(name, sizeof(name));
-	__atomic_store_n(&s->tid, 0, __ATOMIC_RELAXED);
-	for (size_t i = 0; i < sizeof(name); i++)
-		s->name[i] = name[i];
-	__atomic_store_n(&s->tid, tid, __ATOMIC_RELEASE);
-}
-
-static void task_key_create(void)
-{
-	task_key_ok = pthread_key_create(&task_key, task_exit) == 0;
-}
-
-void vki_task_note(void)
-{
-	if (VKI_LIKELY(task_noted))
-		return;
-	task_noted = true;
-	pthread_once(&task_once, task_key_create);
-	if (task_key_ok)
-		pthread_setspecific(task_key, (void *)1);
-}
-
-/* The name an exited thread left behind, if its slot still holds it. */
-static bool task_from_table(uint32_t tid, char *buf, size_t size)
-{
-	struct task_slot *s = &task_table[tid % TASK_SLOTS];
-	if (!tid || __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != tid)
-		return false;
-	char name[16];
-	for (size_t i = 0; i < sizeof(name); i++)
-		name[i] = s->name[i];
-	name[sizeof(name) - 1] = 0;
-	if (__atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != tid)
-		return false;
-	vki_snprintf(buf, size, "%s", name);
-	return true;
-}
-
-/* Name of thread tid: ours from the kernel, another's from /proc while it
- * lives, from the table once it has gone; "?" if nobody knows. */
-static void task_name(uint32_t tid, char *buf, size_t size)
-{
-	if ((int)tid == vki_os_gettid()) {
-		vki_os_thread_name(buf, size);
-		return;
-	}
-	vki_snprintf(buf, size, "?");
-	char path[64];
-	vki_snprintf(path, sizeof(path), "/proc/self/task/%u/comm", tid);
-	long n = tid ? vki_os_read_file(path, buf, size - 1) : -1;
-	if (n <= 0) {
-		if (!task_from_table(tid, buf, size))
-			vki_snprintf(buf, size, "?");
-		return;
-	}
-	buf[n] = 0;
-	if (buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-}
-
-static void print_task(uint32_t tid)
+void vki_report_task(uint32_t tid)
 {
 	char name[32];
-	task_name(tid, name, sizeof(name));
+	vki_task_name(tid, name, sizeof(name));
 	P("%s/%u", name, tid);
 }
 
@@ -317,7 +141,7 @@ static void print_task(uint32_t tid)
  * (mincore: a released page is not resident).  The answer for the last
  * page is remembered: rows and ranges walk pages in order.
  */
-static bool peek(uintptr_t addr, uint8_t *out)
+bool vki_report_peek(uintptr_t addr, uint8_t *out)
 {
 	if (!vki_in_arena(addr)) /* inline mode: the full shadow (fullshadow.c) */
 		return vki_fullshadow_peek(addr, out);
@@ -333,29 +157,20 @@ static bool peek(uintptr_t addr, uint8_t *out)
 }
 
 /*
- * The bug type: the shadow code of the first bad granule, refined by the
- * state of the mapping that holds the address.
+ * The bug type of a shadow code: the one switch.  Codes whose meaning
+ * depends on whose memory it is (the partial granules 1..7, 0xF8 which is
+ * both "vmalloc invalid" and "stack after scope", absent shadow) get their
+ * arena-neutral meaning here; the owner's describe hook refines them.
  */
-static const char *bug_type(bool present, uint8_t code, uintptr_t addr, bool found,
-			    enum vki_area_state state)
+const char *vki_bug_type(bool present, uint8_t code)
 {
-	bool live = found && state == VKI_AREA_BUSY, freed = found && state == VKI_AREA_LAZY;
 	if (!present)
-		return freed ? "use-after-free" : "wild-memory-access";
+		return "wild-memory-access";
 	switch (code) {
-	case 1 ... 7: /* partial last granule of a live mapping */
-		if (!vki_in_arena(addr)) { /* of a variable: its redzone says which */
-			uint8_t next = 0;
-			if (peek(addr + VKI_GRANULE, &next) && (next & 0x80))
-				return bug_type(true, next, addr + VKI_GRANULE, false, state);
-			return "unknown-crash";
-		}
-		return "vmalloc-out-of-bounds";
+	case 1 ... 7: /* partial last granule: the owner says of what */
+		return "out-of-bounds";
 	case VKI_SHADOW_VMALLOC_INVALID: /* == STACK_USE_AFTER_SCOPE outside the arena */
-		if (!vki_in_arena(addr))
-			return "stack-use-after-scope";
-		return live ? "vmalloc-out-of-bounds" : freed ? "use-after-free"
-							      : "wild-memory-access";
+		return "wild-memory-access";
 	case VKI_SHADOW_PAGE_REDZONE:
 		return "out-of-bounds";
 	case VKI_SHADOW_SLAB_REDZONE:
@@ -395,23 +210,23 @@ static uintptr_t first_bad_granule(uintptr_t addr, size_t size, bool *present, u
 	}
 	for (uintptr_t g = VKI_ROUND_DOWN(lo, VKI_GRANULE); g < hi; g += VKI_GRANULE) {
 		uint8_t s;
-		if (!peek(g, &s)) {
+		if (!vki_report_peek(g, &s)) {
 			*present = false;
 			*code = 0;
 			return g;
 		}
 		uintptr_t last = (hi < g + VKI_GRANULE ? hi : g + VKI_GRANULE) - 1;
-		if (s && (int8_t)(last & 7) >= (int8_t)s) {
+		if (vki_granule_bad(s, last)) {
 			*present = true;
 			*code = s;
 			return g;
 		}
 	}
-	*present = peek(addr, code);
+	*present = vki_report_peek(addr, code);
 	return VKI_ROUND_DOWN(addr, VKI_GRANULE);
 }
 
-static void print_stack(uint32_t handle)
+void vki_report_stack(uint32_t handle)
 {
 	uintptr_t frames[MAX_FRAMES];
 	int n = vki_stack_fetch(handle, frames, MAX_FRAMES);
@@ -422,58 +237,37 @@ static void print_stack(uint32_t handle)
 }
 
 /* Collect every frame the report will print, for one symbolizer run. */
-static void symbolize_all(const uintptr_t *trace, int n, bool first_exact, bool found,
-			  const struct vki_area_info *ai)
+static void symbolize_all(const uintptr_t *trace, int n, const struct vki_desc *d)
 {
 	uintptr_t all[3 * MAX_FRAMES];
 	int k = 0;
 	for (int i = 0; i < n; i++)
 		all[k++] = trace[i];
-	if (found) {
-		k += vki_stack_fetch(ai->alloc_stack, all + k, MAX_FRAMES);
-		if (ai->state == VKI_AREA_LAZY)
-			k += vki_stack_fetch(ai->free_stack, all + k, MAX_FRAMES);
+	if (d->found) {
+		k += vki_stack_fetch(d->area.alloc_stack, all + k, MAX_FRAMES);
+		if (d->area.state == VKI_AREA_LAZY)
+			k += vki_stack_fetch(d->area.free_stack, all + k, MAX_FRAMES);
 	}
-	vki_symbolize_batch(all, k, first_exact);
+	vki_symbolize_batch(all, k, d->fault);
 }
 
-static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info *ai)
+/* Arena space that no mapping holds. */
+static void free_describe(struct vki_desc *d)
 {
-	if (!found) {
-		if (vki_in_arena(addr))
-			P("The buggy address belongs to no mapping: it is free space of the vmalloc "
-			  "arena\n\n");
-		else
-			P("The buggy address is outside the vmalloc arena [0x%lx, 0x%lx)\n\n",
-			  (unsigned long)vki_arena_base, (unsigned long)vki_arena_end);
-		return;
-	}
-	/* [start, end) without the guard page, as the kernel shows a vm area */
-	uintptr_t end = ai->end - VKI_PAGE_SIZE > ai->start ? ai->end - VKI_PAGE_SIZE : ai->end;
-	P("The buggy address belongs to the virtual mapping at\n");
-	P(" [0x%lx, 0x%lx) created by:\n", (unsigned long)ai->start, (unsigned long)end);
-	print_stack(ai->alloc_stack);
-	P("\n");
-	if (ai->state == VKI_AREA_LAZY) {
-		P("Freed by task ");
-		print_task(ai->free_tid);
-		P(":\n");
-		print_stack(ai->free_stack);
-		P("\n");
-	}
-	uintptr_t rs = ai->start, re = ai->start + ai->size;
-	const char *freed = ai->state == VKI_AREA_LAZY ? "freed " : "";
-	if (addr < rs)
-		P("The buggy address is located %lu bytes to the left of\n",
-		  (unsigned long)(rs - addr));
-	else if (addr >= re)
-		P("The buggy address is located %lu bytes to the right of\n",
-		  (unsigned long)(addr - re));
-	else
-		P("The buggy address is located %lu bytes inside of\n", (unsigned long)(addr - rs));
-	P(" %s%lu-byte region [0x%lx, 0x%lx)\n\n", freed, (unsigned long)ai->size,
-	  (unsigned long)rs, (unsigned long)re);
+	if (d->kind == VKI_BUG_ACCESS && d->present && d->code >= 1 && d->code <= 7)
+		d->bug_type = "vmalloc-out-of-bounds";
 }
+
+static void free_print(const struct vki_desc *d)
+{
+	P("The buggy address belongs to no mapping: it is free space of the vmalloc arena\n\n");
+}
+
+const struct vki_owner_ops vki_free_ops = {
+	.name = "free",
+	.describe = free_describe,
+	.print = free_print,
+};
 
 /* Rows of 16 shadow bytes (128 bytes of memory), 2 around the bad one. */
 static void print_shadow(uintptr_t bad)
@@ -492,7 +286,7 @@ static void print_shadow(uintptr_t bad)
 		int prefix = len + 1;
 		for (int i = 0; i < 16; i++) {
 			uint8_t s;
-			if (peek(row + i * VKI_GRANULE, &s))
+			if (vki_report_peek(row + i * VKI_GRANULE, &s))
 				len += vki_snprintf(line + len, sizeof(line) - len, " %02x", s);
 			else
 				len += vki_snprintf(line + len, sizeof(line) - len, " --");
@@ -525,45 +319,59 @@ static int trace_from(uintptr_t pc, uintptr_t *frames, int n)
 	return n - i;
 }
 
-static void print_header(const char *type, uintptr_t pc, bool exact)
+/* ------------------------------------------------------------ describe */
+
+/* Phase one: everything the report will say, classified once. */
+static void describe(struct vki_desc *d)
 {
-	char fn[256];
-	vki_symbolize_function(pc, exact, fn, sizeof(fn));
-	P("BUG: KASAN: %s in %s\n", type, fn);
+	d->found = vki_arena_describe(d->addr, &d->area);
+	if (d->found)
+		d->owner = d->area.owner;
+	else
+		d->owner = vki_in_arena(d->addr) ? VKI_OWNER_FREE : VKI_OWNER_OUTSIDE;
+	if (d->owner >= VKI_OWNER_COUNT || !owners[d->owner])
+		d->owner = VKI_OWNER_FREE; /* a tag we do not know: say what we can */
+	if (d->kind == VKI_BUG_ACCESS) {
+		d->bad = first_bad_granule(d->addr, d->size, &d->present, &d->code);
+		d->bug_type = vki_bug_type(d->present, d->code);
+	} else {
+		d->bad = VKI_ROUND_DOWN(d->addr, VKI_GRANULE);
+		d->present = vki_in_arena(d->addr) && vki_report_peek(d->bad, &d->code);
+		d->bug_type = d->kind == VKI_BUG_DOUBLE_FREE ? "double-free" : "invalid-free";
+	}
+	if (owners[d->owner]->describe)
+		owners[d->owner]->describe(d);
 }
 
-static void print_trace(const uintptr_t *frames, int n, bool first_exact)
+/* ------------------------------------------------------------ print */
+
+/* Phase two: the report from the desc; frames[0] is the faulting pc. */
+static void print(const struct vki_desc *d, const uintptr_t *frames, int n)
 {
-	P("\nCall Trace:\n");
-	vki_print_frames_ex(frames, n, first_exact);
+	symbolize_all(frames, n, d);
+	char fn[256];
+	vki_symbolize_function(frames[0], d->fault, fn, sizeof(fn));
+	P("BUG: KASAN: %s in %s\n", d->bug_type, fn);
+	if (d->kind != VKI_BUG_ACCESS)
+		P("Free of addr 0x%lx by task ", (unsigned long)d->addr);
+	else if (d->fault)
+		P("%s of unknown size at addr 0x%lx by task ", d->is_write ? "Write" : "Read",
+		  (unsigned long)d->addr);
+	else
+		P("%s of size %lu at addr 0x%lx by task ", d->is_write ? "Write" : "Read",
+		  (unsigned long)d->size, (unsigned long)d->addr);
+	vki_report_task((uint32_t)vki_os_gettid());
 	P("\n");
+	P("\nCall Trace:\n");
+	vki_print_frames_ex(frames, n, d->fault);
+	P("\n");
+	if (owners[d->owner]->print)
+		owners[d->owner]->print(d);
+	if (d->kind == VKI_BUG_ACCESS || vki_in_arena(d->addr))
+		print_shadow(d->bad);
 }
 
 /* ------------------------------------------------------------ reports */
-
-static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t *frames, int n,
-			  bool fault)
-{
-	struct vki_area_info ai;
-	bool found = vki_arena_describe(addr, &ai);
-	bool present;
-	uint8_t code;
-	uintptr_t bad = first_bad_granule(addr, size, &present, &code);
-	symbolize_all(frames, n, fault, found, &ai);
-	print_header(bug_type(present, code, bad, found, ai.state), frames[0], fault);
-	if (fault)
-		P("%s of unknown size at addr 0x%lx by task ", is_write ? "Write" : "Read",
-		  (unsigned long)addr);
-	else
-		P("%s of size %lu at addr 0x%lx by task ", is_write ? "Write" : "Read",
-		  (unsigned long)size, (unsigned long)addr);
-	print_task((uint32_t)vki_os_gettid());
-	P("\n");
-	print_trace(frames, n, fault);
-	if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
-		print_mapping(addr, found, &ai);
-	print_shadow(bad);
-}
 
 void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc)
 {
@@ -571,7 +379,9 @@ void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc)
 		return;
 	uintptr_t frames[MAX_FRAMES];
 	int n = trace_from(pc, frames, vki_stack_capture(frames, MAX_FRAMES, 0));
-	access_report(addr, size, is_write, frames, n, false);
+	struct vki_desc d = { .addr = addr, .size = size, .is_write = is_write };
+	describe(&d);
+	print(&d, frames, n);
 	report_end(false);
 }
 
@@ -585,7 +395,9 @@ void vki_report_fault(uintptr_t addr, bool is_write, void *ucontext)
 		frames[0] = 0;
 		n = 1;
 	}
-	access_report(addr, 1, is_write, frames, n, true);
+	struct vki_desc d = { .addr = addr, .size = 1, .is_write = is_write, .fault = true };
+	describe(&d);
+	print(&d, frames, n);
 	report_end(true);
 }
 
@@ -595,17 +407,12 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 		return;
 	uintptr_t frames[MAX_FRAMES];
 	int n = trace_from(pc, frames, vki_stack_capture(frames, MAX_FRAMES, 0));
-	struct vki_area_info ai;
-	bool found = vki_arena_describe(addr, &ai);
-	symbolize_all(frames, n, false, found, &ai);
-	print_header(bug == VKI_DOUBLE_FREE ? "double-free" : "invalid-free", frames[0], false);
-	P("Free of addr 0x%lx by task ", (unsigned long)addr);
-	print_task((uint32_t)vki_os_gettid());
-	P("\n");
-	print_trace(frames, n, false);
-	print_mapping(addr, found, &ai);
-	if (vki_in_arena(addr))
-		print_shadow(VKI_ROUND_DOWN(addr, VKI_GRANULE));
+	struct vki_desc d = {
+		.addr = addr,
+		.kind = bug == VKI_DOUBLE_FREE ? VKI_BUG_DOUBLE_FREE : VKI_BUG_INVALID_FREE,
+	};
+	describe(&d);
+	print(&d, frames, n);
 	report_end(false);
 }
 

@@ -112,7 +112,7 @@ static int populate_run(size_t w0, size_t w1)
 	vki_shadow_stats.populate_calls++;
 	if (vki_os_guard_remove(s, len, VKI_OS_POPULATE))
 		return -1;
-	memset((void *)s, VKI_SHADOW_VMALLOC_INVALID, len);
+	vki_fill((void *)s, VKI_SHADOW_VMALLOC_INVALID, len);
 	for (size_t w = w0; w < w1; w++)
 		set_bit(w);
 	vki_shadow_stats.present += w1 - w0;
@@ -176,14 +176,14 @@ int vki_shadow_populate(uintptr_t start, uintptr_t end)
 void vki_shadow_unpoison(uintptr_t start, size_t size)
 {
 	uint8_t *s = (uint8_t *)vki_mem_to_shadow(start);
-	memset(s, 0, size >> VKI_GRANULE_SHIFT);
+	vki_fill(s, 0, size >> VKI_GRANULE_SHIFT);
 	if (size & (VKI_GRANULE - 1))
 		s[size >> VKI_GRANULE_SHIFT] = (uint8_t)(size & (VKI_GRANULE - 1));
 }
 
 void vki_shadow_poison(uintptr_t start, uintptr_t end, uint8_t code)
 {
-	memset((void *)vki_mem_to_shadow(start), code, (end - start) >> VKI_GRANULE_SHIFT);
+	vki_fill((void *)vki_mem_to_shadow(start), code, (end - start) >> VKI_GRANULE_SHIFT);
 }
 
 bool vki_shadow_release_range(uintptr_t start, uintptr_t end, uintptr_t fs, uintptr_t fe,

@@ -20,7 +20,7 @@
  * the program gave it one: the thread that sets the runtime up at once, any
  * other on its first vk_vmalloc or vk_vfree (vki_signal_thread_init, one
  * TLS load after that).  The stack is mapped by os.c, never malloc'd, and
- * unmapped by a thread-specific destructor when the thread exits, after
+ * unmapped by the thread-exit hook (thread.c) when the thread exits, after
  * SS_DISABLE; never while the thread still runs on it (that one leaks: at
  * most one stack per such thread).  A fork()ed child keeps the calling
  * thread's.  A thread that never allocates or frees has none, and a fault
@@ -116,13 +116,15 @@ int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max)
 /* ---------------------------------------------------------------- stacks */
 
 static bool enabled; /* handle_segv: threads get stacks */
-static pthread_key_t stack_key; /* value: this thread's stack, to unmap at exit */
-static bool stack_key_ok;
-__thread bool vki_signal_thread_ready __attribute__((tls_model("initial-exec")));
 
-/* Thread exit: take our stack down, unless the thread is running on it. */
-static void stack_exit(void *sp)
+/* Thread exit (thread.c): take our stack down, unless the thread is
+ * running on it. */
+void vki_signal_thread_exit(void)
 {
+	void *sp = vki_self()->altstack;
+	if (!sp)
+		return;
+	vki_self()->altstack = NULL;
 	void *cur;
 	size_t size;
 	bool on_it;
@@ -142,8 +144,8 @@ static void stack_exit(void *sp)
 /* An alternate stack for this thread, unless it has one (the program's). */
 void vki_signal_thread_setup(void)
 {
-	vki_signal_thread_ready = true;
-	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE) || !stack_key_ok)
+	vki_self()->signal_ready = true;
+	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
 		return;
 	void *cur;
 	size_t size;
@@ -153,20 +155,21 @@ void vki_signal_thread_setup(void)
 	void *sp = vki_os_map_stack(ALTSTACK_SIZE);
 	if (!sp)
 		return;
-	if (vki_os_altstack_set(sp, ALTSTACK_SIZE) || pthread_setspecific(stack_key, sp)) {
+	if (vki_os_altstack_set(sp, ALTSTACK_SIZE)) {
 		vki_os_altstack_disable();
 		vki_os_unmap_stack(sp, ALTSTACK_SIZE);
+		return;
 	}
+	vki_self()->altstack = sp;
+	vki_thread_note(); /* unmapped by the thread-exit hook */
 }
 
 void vki_signal_init(void)
 {
 	static bool done;
-	vki_report_init();
 	if (done || !vki_opt.handle_segv)
 		return;
 	done = true;
-	stack_key_ok = pthread_key_create(&stack_key, stack_exit) == 0;
 	__atomic_store_n(&enabled, true, __ATOMIC_RELEASE);
 	vki_signal_thread_setup(); /* the thread setting the runtime up */
 	struct sigaction sa = { 0 };

@@ -43,7 +43,7 @@ struct depot {
 };
 
 static struct depot *depot;
-static int depot_lock;
+static vki_spin_t depot_lock = VKI_SPIN_INIT; /* lock #4 */
 
 extern void *__libc_stack_end; /* glibc: top of the main thread's stack */
 
@@ -123,10 +123,11 @@ int vki_stack_capture_from(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *
 
 /* ------------------------------------------------------------ the depot */
 
-static void depot_child_after_fork(void)
+/* From the fork handler (init.c): the thread that held the lock does not
+ * exist in the child. */
+void vki_depot_after_fork_child(void)
 {
-	/* The thread that held the lock does not exist in the child. */
-	__atomic_store_n(&depot_lock, 0, __ATOMIC_RELAXED);
+	vki_spin_reset(&depot_lock);
 }
 
 static struct depot *depot_get(void)
@@ -149,7 +150,6 @@ static struct depot *depot_get(void)
 		vki_os_unmap(m, bsize + DEPOT_POOL_BYTES + VKI_PAGE_SIZE);
 		return expected;
 	}
-	pthread_atfork(NULL, NULL, depot_child_after_fork);
 	return nd;
 }
 
@@ -185,14 +185,12 @@ static uint32_t chain_find(const struct depot *d, uint32_t head, uint64_t h,
 
 static void lock(void)
 {
-	while (__atomic_exchange_n(&depot_lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&depot_lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	vki_spin_lock(&depot_lock);
 }
 
 static void unlock(void)
 {
-	__atomic_store_n(&depot_lock, 0, __ATOMIC_RELEASE);
+	vki_spin_unlock(&depot_lock);
 }
 
 static uint32_t depot_put(const uintptr_t *frames, int n)
@@ -226,7 +224,7 @@ static uint32_t depot_put(const uintptr_t *frames, int n)
 VKI_NOINLINE uint32_t vki_stack_save(int skip)
 {
 	uintptr_t frames[DEPOT_MAX_FRAMES];
-	vki_task_note(); /* so a report can name this thread after it exits */
+	vki_thread_note(); /* so a report can name this thread after it exits */
 	/* Skip our caller's own frame too: its caller is the interesting one. */
 	int n = vki_stack_capture(frames, clamp_depth(DEPOT_MAX_FRAMES), skip + 1);
 	return depot_put(frames, n);

@@ -160,12 +160,12 @@ bad:
 static struct elf_file *elf_get(const char *path)
 {
 	for (int i = 0; i < nelves; i++)
-		if (!strcmp(elves[i].path, path))
+		if (!vki_strcmp(elves[i].path, path))
 			return elves[i].failed ? NULL : &elves[i];
-	if (nelves == MAX_ELF || strlen(path) >= PATH_MAX)
+	if (nelves == MAX_ELF || vki_strlen(path) >= PATH_MAX)
 		return NULL;
 	struct elf_file *e = &elves[nelves++];
-	strcpy(e->path, path);
+	vki_copy(e->path, path, vki_strlen(path) + 1);
 	e->failed = !elf_load(e);
 	return e->failed ? NULL : e;
 }

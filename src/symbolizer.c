@@ -49,11 +49,11 @@ static bool in_path(const char *name, char *out, size_t size)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path) {
 		const char *colon = strchr(path, ':');
-		size_t dlen = colon ? (size_t)(colon - path) : strlen(path);
-		if (dlen && dlen + 1 + strlen(name) < size) {
-			memcpy(out, path, dlen);
+		size_t dlen = colon ? (size_t)(colon - path) : vki_strlen(path);
+		if (dlen && dlen + 1 + vki_strlen(name) < size) {
+			vki_copy(out, path, dlen);
 			out[dlen] = '/';
-			strcpy(out + dlen + 1, name);
+			vki_copy(out + dlen + 1, name, vki_strlen(name) + 1);
 			if (vki_os_executable(out))
 				return true;
 		}
@@ -135,7 +135,7 @@ static int tool_child(void *arg)
 	/* The program's handlers must not run here, on its memory: back to
 	 * SIG_DFL (this process has its own copy of the table), then unblock. */
 	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
+	vki_fill(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int s = 1; s < NSIG; s++) {
 		struct sigaction old;
@@ -310,7 +310,7 @@ static char *next_line(char **s)
 		*nl = 0;
 		*s = nl + 1;
 	} else {
-		*s = l + strlen(l);
+		*s = l + vki_strlen(l);
 	}
 	return l;
 }
@@ -336,15 +336,15 @@ static void set_where(struct vki_sym_query *q, const char *loc)
 		if (*prev == ':' && prev != last - 1)
 			*last = 0;
 	}
-	size_t n = strlen(where);
-	if (n >= 2 && !strcmp(where + n - 2, ":0"))
+	size_t n = vki_strlen(where);
+	if (n >= 2 && !vki_strcmp(where + n - 2, ":0"))
 		where[0] = 0;
 }
 
 static void set_func(struct vki_sym_query *q, const char *f)
 {
 	q->func[0] = 0;
-	if (f && strcmp(f, "??"))
+	if (f && vki_strcmp(f, "??"))
 		vki_snprintf(q->func, q->func_size, "%s", f);
 }
 
@@ -615,7 +615,7 @@ static int batch_addr2line(struct vki_sym_query *q, int n)
 		tool_argv[a++] = "-e";
 		tool_argv[a++] = (char *)q[i].module;
 		for (int j = i; j < n && k < 64; j++) {
-			if (done[j] || strcmp(q[j].module, q[i].module))
+			if (done[j] || vki_strcmp(q[j].module, q[i].module))
 				continue;
 			vki_snprintf(arg_bufs[k], sizeof(arg_bufs[k]), "0x%lx",
 				     (unsigned long)q[j].offset);

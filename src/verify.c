@@ -118,7 +118,7 @@ int vki_verify_shadow(void)
 	if (vki_os_mincore(vki_mem_to_shadow(vki_arena_base), w.nwin * VKI_PAGE_SIZE, resident)) {
 		vki_printf("vkasan: invariant walk: mincore failed on the shadow\n");
 		w.bad++;
-		memset(resident, 0xff, w.nwin);
+		vki_fill(resident, 0xff, w.nwin);
 	}
 	/* Windows backed but wholly free are legitimate after a failed release
 	 * (swept at the next purge) and under the upstream rule (kept by

@@ -87,6 +87,124 @@ enum vki_shadow_code {
 #undef VKI_CODE_ENUM
 };
 
+/*
+ * The rules every check and report shares, written once.  A granule with
+ * shadow s allows the bytes before s (s in 1..7), all (0) or none (s has the
+ * top bit set); last: the address of the last byte touched in it.
+ */
+static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uintptr_t last)
+{
+	return s && (int8_t)(last & (VKI_GRANULE - 1)) >= (int8_t)s;
+}
+
+/* ------------------------------------------------------------ locks */
+
+/*
+ * Every lock of the runtime, what it guards, and the order in which they
+ * nest (take a lower number before a higher one, never the reverse):
+ *
+ *   #  lock                     guards                                   across a
+ *                                                                        syscall?
+ *   1  init_lock   (init.c)     start-up order, init_state               yes (mmap)
+ *   2  report lock (report.c)   one report at a time: the report stream,  yes (write,
+ *      vki_spin                 symbolizer process, peek cache            symbolizer)
+ *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
+ *      pthread mutex            pool, commit state, the presence bitmap   madvise)
+ *                               writes, vki_shadow_stats, st.* but
+ *                               alloc_failures (atomic)
+ *   4  depot lock  (stackdepot) inserts into the stack depot              no
+ *      vki_spin
+ *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
+ *      vki_spin                                                           its pages)
+ *
+ * A report (2) takes the arena lock (3) to describe an address, unless this
+ * thread already holds it (vki_self()->holding_arena: a report from inside
+ * the arena, e.g. an invalid free).  The depot (4) is taken with or without
+ * 3 held and takes nothing itself.  A report only try-locks 5 (dlopen may
+ * be registering globals).  The fork handler (init.c) holds 3 across fork;
+ * the spinlocks are reset in the child, whose other threads are gone.
+ * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
+ * acquire publication), the depot's lookups, st.alloc_failures.
+ */
+typedef struct {
+	int locked;
+} vki_spin_t;
+#define VKI_SPIN_INIT { 0 }
+
+static inline void vki_spin_lock(vki_spin_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static inline bool vki_spin_trylock(vki_spin_t *l)
+{
+	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
+
+static inline void vki_spin_unlock(vki_spin_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* In a fork()ed child: the thread that held it does not exist there. */
+static inline void vki_spin_reset(vki_spin_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------ thread.c */
+
+/*
+ * Everything the runtime keeps per thread, in one initial-exec TLS
+ * variable (safe when libvkasan.so is loaded late, and one TLS offset from
+ * %fs in the code that reads it).  All zero in a new thread.
+ */
+struct vki_thread {
+	int tid;                /* cached gettid(); 0: not asked yet (fork child) */
+	int in_report;          /* printing a report (print.c, report.c) */
+	int holding_arena;      /* holds the arena lock (reports from inside) */
+	bool signal_ready;      /* signal stack set up, or decided against */
+	bool exit_noted;        /* the thread-exit destructor is armed */
+	void *altstack;         /* our signal stack to unmap at exit, or NULL */
+	uintptr_t stack_lo, stack_hi; /* redzone.c: the mapping holding our sp */
+	struct {                /* check.c: last inline N-byte report */
+		uintptr_t a, sp, pc;
+		size_t size;
+		bool is_write;
+	} last_n;
+	/*
+	 * Per-thread caches of owners of memory to come (slab magazines,
+	 * the thread's stack allocation, fiber bookkeeping) go here, each
+	 * owner one named field; their destructors are called from
+	 * thread_exit() in thread.c.
+	 */
+};
+
+extern __thread struct vki_thread vki_thread_self __attribute__((tls_model("initial-exec")));
+
+static inline struct vki_thread *vki_self(void)
+{
+	return &vki_thread_self;
+}
+
+/* Arm the thread-exit destructor for this thread (once; cheap after):
+ * it files the thread's name for reports and frees its signal stack. */
+void vki_thread_note(void);
+#define vki_task_note vki_thread_note /* the old name */
+/* Name of thread tid for reports: ours from the kernel, another's from
+ * /proc while it lives, from the table of exited ones after; else "?". */
+void vki_task_name(uint32_t tid, char *buf, size_t size);
+/* A fork()ed child: only the forking thread survives; forget its tid. */
+void vki_thread_after_fork_child(void);
+
+/* ------------------------------------------------------------ init.c */
+
+/* Ensure the runtime is set up (cheap after the first call): options, the
+ * arena and its shadow, the full shadow (inline mode), signals, fork. */
+void vki_init(void);
+
 /* ------------------------------------------------------------ options.c */
 
 enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
@@ -142,6 +260,17 @@ void vki_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vki_vprintf(const char *fmt, va_list ap);
 extern int vki_log_fd; /* where reports go: 2, or the log_path file */
 void vki_write_log(const char *s, size_t n);
+/* The report stream: while this thread has a report open, vki_report_printf
+ * appends to the report buffer (written at vki_stream_flush/end); outside a
+ * report it prints at once.  report.c opens and closes it. */
+void vki_report_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vki_stream_begin(void);
+void vki_stream_flush(void);
+void vki_stream_end(void);
+/* This thread is printing a report (a fault now must not report again). */
+bool vki_in_report(void);
+/* Point the report stream at log_path (or stderr) as the options say. */
+void vki_report_init(void);
 /* Always-on integrity check: print and abort. */
 void vki_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 #define VKI_CHECK(cond)                                                        \
@@ -197,7 +326,6 @@ int vki_os_open_log(const char *path);    /* O_WRONLY|O_CREAT|O_APPEND; -1 on er
 void vki_os_close(int fd);
 /* Tasks. */
 int vki_os_gettid(void);
-void vki_os_forget_tid(void); /* in a fork()ed child */
 int vki_os_getpid(void);
 void vki_os_thread_name(char *buf, size_t size);
 /* Signals, and this thread's alternate signal stack (signal.c).  Stacks are
@@ -264,16 +392,36 @@ int vki_tree_verify(const struct vki_tree *t, const char *name);
 
 enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
 
+/*
+ * Who owns a range of memory: the tag on each arena mapping, and the index
+ * of the owner's hooks for reports (vki_owners[] in report.c).  A new owner
+ * of arena memory adds its kind here (before VKI_OWNER_FREE), one entry in
+ * vki_owners[], and one file holding its allocator and its hooks
+ * (docs/DESIGN.md, "How to add an owner of memory").  Planned:
+ * VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap), VKI_OWNER_MMAP (process
+ * mappings), VKI_OWNER_STACK (thread and fiber stacks), VKI_OWNER_VMAP
+ * (aliases of existing pages).
+ */
+enum vki_owner {
+	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
+	/* new owners of arena mappings go here */
+	VKI_OWNER_FREE,        /* not an area owner: arena space no mapping holds */
+	VKI_OWNER_OUTSIDE,     /* not an area owner: outside the arena (redzone.c) */
+	VKI_OWNER_COUNT
+};
+
 /* A range of the arena: a free region, a live mapping or a lazily freed one. */
 struct vki_area {
 	struct vki_node node;   /* in the free, busy or lazy tree; key = start */
 	uintptr_t end;          /* one past the last byte (guard page included) */
 	size_t size;            /* requested bytes (busy and lazy) */
-	uint32_t alloc_stack;   /* stack depot handle of the vk_vmalloc call */
-	uint32_t free_stack;    /* stack depot handle of the vk_vfree call */
+	uintptr_t priv;         /* the owner's own word (e.g. its slab header) */
+	uint32_t alloc_stack;   /* stack depot handle of the allocation */
+	uint32_t free_stack;    /* stack depot handle of the free */
 	uint32_t alloc_tid;     /* thread that allocated */
 	uint32_t free_tid;      /* thread that freed */
 	uint8_t state;          /* enum vki_area_state */
+	uint8_t owner;          /* enum vki_owner (busy and lazy) */
 	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
 	uint8_t guarded;        /* its guard page carries a fault marker */
 	struct vki_area *next;  /* purge batch / metadata free list */
@@ -282,8 +430,10 @@ struct vki_area {
 /* What a report needs to know about an address in the arena. */
 struct vki_area_info {
 	enum vki_area_state state; /* FREE: no mapping owns the address */
+	uint8_t owner;             /* enum vki_owner of the mapping */
 	uintptr_t start, end;      /* mapping range, guard page included */
 	size_t size;               /* requested bytes */
+	uintptr_t priv;            /* the owner's word */
 	uint32_t alloc_stack, free_stack;
 	uint32_t alloc_tid, free_tid;
 };
@@ -295,8 +445,39 @@ static inline bool vki_in_arena(uintptr_t a)
 	return a - vki_arena_base < vki_arena_end - vki_arena_base;
 }
 
-/* Ensure the runtime is set up (cheap after the first call). */
-void vki_init(void);
+/* Reserve the arena and its shadow (init.c, once).  0 or -1. */
+int vki_arena_setup(void);
+
+/*
+ * The allocation path, along vmalloc's seams (arena.c, in this order):
+ *   reserve   find space (lowest fit, alignment), commit it, carve it out
+ *             of the free tree, install the guard page          [arena lock]
+ *   populate  back the shadow windows it touches, poisoned       [arena lock]
+ *   publish   record owner/size/stack, insert in the busy tree   [arena lock]
+ *   unpoison  the requested bytes accessible                     [no lock]
+ * and back: unpublish + poison (lazy tree, quarantine) [arena lock], then a
+ * purge releases data pages and the wholly free shadow windows.
+ *
+ * vki_area_alloc runs all of it: size bytes (plus a guard page) aligned to
+ * align (a power of two; at least a page), owned by owner, with the
+ * allocation stack handle; returns the start or NULL.  The requested bytes
+ * are accessible on return; an owner that wants them poisoned (a slab's
+ * redzones) poisons them itself before handing any out.
+ * vki_area_free: the mapping starting at addr, if it is a live one of
+ * owner, is poisoned and quarantined (returns true); otherwise nothing is
+ * freed and the caller reports (vki_area_free_bug says which bug).
+ */
+enum vki_free_bug { VKI_DOUBLE_FREE, VKI_INVALID_FREE };
+void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack);
+bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack);
+enum vki_free_bug vki_area_free_bug(uintptr_t addr);
+/* Requested bytes of the live mapping of owner starting at addr, else 0. */
+size_t vki_area_size(uintptr_t addr, uint8_t owner);
+/* Set the owner's word of its live mapping at addr; false if none. */
+bool vki_area_set_priv(uintptr_t addr, uint8_t owner, uintptr_t priv);
+/* Count an allocation that failed before reaching the arena. */
+void vki_arena_count_failure(void);
+
 /* Look up the mapping (live or lazily freed) that holds addr.  Takes the
  * arena lock unless the caller already holds it (a report from inside). */
 bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out);
@@ -307,9 +488,10 @@ void vki_arena_for_each(int which, void (*fn)(const struct vki_area *, void *), 
 #define VKI_EACH_FREE 1
 #define VKI_EACH_MAPPING 2 /* busy and lazy, each tree in address order */
 uintptr_t vki_arena_committed_end(void);
-/* fork() support: the arena lock is held across fork. */
+/* The arena lock (#3); fork() support holds it across fork. */
 void vki_arena_lock(void);
 void vki_arena_unlock(void);
+void vki_arena_after_fork_child(void);
 
 /* ------------------------------------------------------------ shadow.c */
 
@@ -383,6 +565,9 @@ void vki_check_range(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
 void vki_copy(void *dst, const void *src, size_t n);
 void vki_move(void *dst, const void *src, size_t n);
 void vki_fill(void *dst, int c, size_t n);
+/* The C library's string functions, for the runtime's own use. */
+size_t vki_strlen(const char *s);
+int vki_strcmp(const char *a, const char *b);
 
 /* ------------------------------------------------------------ stackdepot.c */
 
@@ -401,6 +586,7 @@ int vki_stack_capture(uintptr_t *frames, int max, int skip);
 int vki_stack_capture_from(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *frames, int max);
 /* Bytes of the depot's pool in use. */
 size_t vki_stack_depot_bytes(void);
+void vki_depot_after_fork_child(void);
 
 /* ------------------------------------------------------------ symbolize.c */
 
@@ -442,25 +628,62 @@ void vki_symbolizer_set_timeout(int ms);
 
 /* ------------------------------------------------------------ report.c */
 
+enum vki_bug {
+	VKI_BUG_ACCESS,       /* a checked access or a fault */
+	VKI_BUG_DOUBLE_FREE,
+	VKI_BUG_INVALID_FREE,
+};
+
+/*
+ * Reports run in two phases.  describe: the address is classified once into
+ * one struct vki_desc (report.c fills the generic part from the shadow and
+ * the arena, then the owner's describe hook refines it); print: the header,
+ * the trace, the owner's print hook, the shadow rows, all from the desc.
+ */
+struct vki_desc {
+	uintptr_t addr;          /* start of the bad access (or freed pointer) */
+	size_t size;             /* bytes accessed; 0 for a free */
+	bool is_write;
+	bool fault;              /* from the fault handler: size unknown */
+	enum vki_bug kind;
+	uintptr_t bad;           /* first granule whose shadow forbids the access */
+	bool present;            /* bad's shadow is backed */
+	uint8_t code;            /* its shadow code (0 when absent) */
+	uint8_t owner;           /* enum vki_owner: whose hooks describe it */
+	bool found;              /* an arena mapping holds addr: area is valid */
+	struct vki_area_info area;
+	const char *bug_type;    /* "use-after-free", ... (describe may refine) */
+};
+
+/* Each owner of memory answers these; NULL hooks are skipped. */
+struct vki_owner_ops {
+	const char *name;                          /* "vmalloc", ... */
+	void (*describe)(struct vki_desc *d);      /* refine d->bug_type */
+	void (*print)(const struct vki_desc *d);   /* "The buggy address belongs to" */
+};
+extern const struct vki_owner_ops vki_vmalloc_ops;   /* vmalloc.c */
+extern const struct vki_owner_ops vki_free_ops;      /* report.c */
+extern const struct vki_owner_ops vki_outside_ops;   /* redzone.c */
+
+/* The one switch: bug type from a shadow code (absent: present = false). */
+const char *vki_bug_type(bool present, uint8_t code);
+/* For print hooks: a stored stack, or "(stack not recorded)". */
+void vki_report_stack(uint32_t handle);
+/* "name/tid" of a task, for print hooks. */
+void vki_report_task(uint32_t tid);
+/* Read one shadow byte for a report (arena or full shadow); false when
+ * it is not there.  Safe against released pages (mincore). */
+bool vki_report_peek(uintptr_t addr, uint8_t *out);
+
 /* A checked access went wrong.  pc: the instrumented code's return address. */
 void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
-enum vki_free_bug { VKI_DOUBLE_FREE, VKI_INVALID_FREE };
 void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc);
 /* A fault in the arena or its shadow (from the SIGSEGV handler). */
 void vki_report_fault(uintptr_t addr, bool is_write, void *ucontext);
 unsigned long vki_report_count(void);
-/* Append to the report being printed (one write at its end); outside a
- * report, print at once. */
-void vki_report_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Point the report stream at log_path (or stderr) as the options say. */
-void vki_report_init(void);
-/* This thread is printing a report (a fault now must not report again). */
-bool vki_in_report(void);
 /* ... and it faulted: flush what it has before the process dies. */
 void vki_report_nested_fault(uintptr_t addr);
-/* Remember this thread's name when it exits (once per thread, cheap after):
- * stacks record only a tid, and reports print "name/tid". */
-void vki_task_note(void);
+void vki_report_after_fork_child(void);
 
 /* ------------------------------------------------------------ signal.c */
 
@@ -468,13 +691,13 @@ void vki_signal_init(void);
 /* Give this thread an alternate signal stack on its first call (the fault
  * handler needs one to report a fault on a full stack); after that, one TLS
  * load.  Called where threads enter the runtime: vk_vmalloc, vk_vfree. */
-extern __thread bool vki_signal_thread_ready __attribute__((tls_model("initial-exec")));
 void vki_signal_thread_setup(void);
 static inline void vki_signal_thread_init(void)
 {
-	if (VKI_UNLIKELY(!vki_signal_thread_ready))
+	if (VKI_UNLIKELY(!vki_self()->signal_ready))
 		vki_signal_thread_setup();
 }
+void vki_signal_thread_exit(void); /* from the thread-exit hook */
 /* The interrupted code's stack from a signal's ucontext: frames[0] is the
  * faulting pc, then return addresses. */
 int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max);
@@ -503,7 +726,8 @@ bool vki_fullshadow_resume(void *ucontext, uintptr_t fault);
 /* ------------------------------------------------------------ redzone.c */
 
 /* Report: describe addr outside the arena (stack frame or global) from the
- * code of the first bad granule; false when there is nothing to say. */
+ * code of the first bad granule; false when there is nothing to say.
+ * Used by the outside owner's print hook (vki_outside_ops). */
 bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 
 /* ------------------------------------------------------------ verify.c */
