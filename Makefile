@@ -11,10 +11,13 @@ B       := build
 AR      ?= ar
 
 # The runtime is never instrumented and has no stack protector of its own.
+# -fno-tree-loop-distribute-patterns: gcc would turn the runtime's own
+# byte loops into calls of memset/memcpy/strlen, which the runtime exports
+# as checked interceptors (see RT_FORBIDDEN below).
 RT_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden -fno-stack-protector \
-	-fno-sanitize=all -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Isrc \
-	-Wall -Wextra -Wshadow -Wno-unused-parameter $(EXTRA_CFLAGS)
-TEST_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Isrc \
+	-fno-sanitize=all -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -D_GNU_SOURCE -Iinclude -Isrc \
+	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter -MMD -MP $(EXTRA_CFLAGS)
+TEST_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -D_GNU_SOURCE -Iinclude -Isrc \
 	-Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 LDLIBS  := -lpthread
 
@@ -27,15 +30,43 @@ WRAPPER := $(B)/bin/vkasan-cc
 # maps the full shadow): not part of the library.
 INLINE_O := $(B)/lib/vkasan-inline.o
 
+# The runtime never calls what it intercepts (or the allocator it checks):
+# no runtime object may reference these names.  An engineer adding an
+# interceptor adds its name here; rt-check fails the build otherwise.
+RT_FORBIDDEN := memset memcpy memmove strlen strcpy malloc free calloc realloc
+RT_CHECK := $(B)/obj/rt-check.stamp
+
+# The layout's one source of truth: the shadow offset the wrapper gives
+# the compiler is read from the mapping header.
+SHADOW_OFFSET := $(shell sed -n 's/^\#define VKI_SHADOW_OFFSET \(0x[0-9a-fA-F]*\)UL.*/\1/p' src/vk_mapping.h)
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
 all: lib $(WRAPPER)
-lib: $(LIB_A) $(LIB_SO) $(INLINE_O)
+lib: $(LIB_A) $(LIB_SO) $(INLINE_O) $(RT_CHECK)
 
-$(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
+$(B)/obj/%.o: src/%.c | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+-include $(RT_OBJS:.o=.d) $(INLINE_O:.o=.d)
+
+# Fails when a runtime object (or the shared library's PLT) refers to a name
+# in RT_FORBIDDEN: undefined symbols of each object, and the .so's dynamic
+# relocations (where a call of our own exported memset would show).
+$(RT_CHECK): $(RT_OBJS) $(INLINE_O) $(LIB_SO)
+	@bad=$$(for o in $(RT_OBJS) $(INLINE_O); do \
+		nm -u $$o | awk -v o=$$o '{print o": "$$NF}'; done | \
+		grep -E ': ($(subst $(eval) ,|,$(RT_FORBIDDEN)))$$'); \
+	plt=$$(objdump -R $(LIB_SO) | awk '{print $$NF}' | sed 's/@.*//' | \
+		grep -xE '$(subst $(eval) ,|,$(RT_FORBIDDEN))'); \
+	if [ -n "$$bad$$plt" ]; then \
+		echo "rt-check: the runtime calls what it intercepts (use vki_fill/vki_copy/...):"; \
+		[ -n "$$bad" ] && echo "$$bad"; \
+		[ -n "$$plt" ] && echo "$(LIB_SO) relocations: $$plt"; \
+		exit 1; fi
+	@touch $@
 
 $(LIB_A): $(RT_OBJS) | $(B)/lib
 	rm -f $@ && $(AR) rcs $@ $^
@@ -48,8 +79,10 @@ $(INLINE_O): src/inline/vkasan-inline.c | $(B)/lib
 
 # The wrapper knows where the build tree's headers and library are; install
 # rewrites the paths.
-$(WRAPPER): tools/vkasan-cc.in | $(B)/bin
-	sed -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(CURDIR)/$(B)/lib|g' $< > $@
+$(WRAPPER): tools/vkasan-cc.in src/vk_mapping.h | $(B)/bin
+	@[ -n "$(SHADOW_OFFSET)" ] || { echo "no VKI_SHADOW_OFFSET in src/vk_mapping.h"; exit 1; }
+	sed -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(CURDIR)/$(B)/lib|g' \
+		-e 's|@SHADOW_OFFSET@|$(SHADOW_OFFSET)|g' $< > $@
 	chmod +x $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/vt.h $(LIB_A) | $(B)/tests
@@ -85,6 +118,7 @@ install: all
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(INLINE_O) $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@INCDIR@|$(PREFIX)/include|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
+		-e 's|@SHADOW_OFFSET@|$(SHADOW_OFFSET)|g' \
 		tools/vkasan-cc.in > $(DESTDIR)$(PREFIX)/bin/vkasan-cc
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/vkasan-cc
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1|g' tools/vkasan.pc.in \

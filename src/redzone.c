@@ -31,23 +31,7 @@
 #define ALLOCA_REDZONE 32UL      /* the compiler's alloca redzone and alignment */
 #define MAX_NO_RETURN (64UL << 20) /* larger "stacks" are not stacks: leave them */
 
-/* The layout both gcc 12 and clang 14 pass to __asan_register_globals. */
-struct asan_global_loc {
-	const char *filename;
-	int line;
-	int column;
-};
-
-struct asan_global {
-	uintptr_t beg;             /* the variable */
-	size_t size;               /* its size in bytes */
-	size_t size_with_redzone;  /* size + the redzone after it */
-	const char *name;
-	const char *module_name;   /* the translation unit */
-	uintptr_t has_dynamic_init; /* C++ dynamic initialisation (unused) */
-	const struct asan_global_loc *location; /* may be NULL */
-	uintptr_t odr_indicator;   /* unused */
-};
+/* struct asan_global: the compiler ABI section of vk_internal.h. */
 
 static inline uint8_t *shadow_of(uintptr_t a)
 {

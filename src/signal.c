@@ -32,7 +32,6 @@
 #include "vk_internal.h"
 
 #include <signal.h>
-#include <ucontext.h>
 
 #define ALTSTACK_SIZE (256UL << 10)
 
@@ -52,7 +51,7 @@ static bool fault_target(uintptr_t a, uintptr_t *mem)
 		*mem = a;
 		return true;
 	}
-	if (a >= vki_mem_to_shadow(vki_arena_base) && a < vki_mem_to_shadow(vki_arena_end)) {
+	if (vki_in_arena_shadow(a)) {
 		*mem = vki_shadow_to_mem(a);
 		return true;
 	}
@@ -96,9 +95,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		 * poison and let the check report the exact access. */
 		if (vki_fullshadow_resume(uc, (uintptr_t)si->si_addr))
 			return;
-		const ucontext_t *u = uc;
-		bool is_write = (u->uc_mcontext.gregs[REG_ERR] & 2) != 0;
-		vki_report_fault(mem, is_write, uc);
+		vki_report_fault(mem, vki_arch_fault_is_write(uc), uc);
 		/* Only reached when the report was suppressed (max_reports):
 		 * the access cannot be resumed either way. */
 	}
@@ -107,10 +104,9 @@ static void handler(int sig, siginfo_t *si, void *uc)
 
 int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max)
 {
-	const ucontext_t *u = ucontext;
-	const greg_t *g = u->uc_mcontext.gregs;
-	return vki_stack_capture_from((uintptr_t)g[REG_RIP], (uintptr_t)g[REG_RBP],
-				      (uintptr_t)g[REG_RSP], frames, max);
+	uintptr_t pc, fp, sp;
+	vki_arch_context_regs(ucontext, &pc, &fp, &sp);
+	return vki_stack_capture_from(pc, fp, sp, frames, max);
 }
 
 /* ---------------------------------------------------------------- stacks */

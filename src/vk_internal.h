@@ -3,23 +3,7 @@
  * internal ones vki_*; the compiler ABI keeps the compiler's __asan_* names.
  * Declarations are grouped by the file that defines them.
  *
- * Address-space layout on x86_64 (shadow(a) = (a >> 3) + 0x7fff8000, the
- * AddressSanitizer mapping, so inline instrumentation works unchanged):
- *
- *   range                                 what
- *   ------------------------------------  ----------------------------------
- *   [0x000000000000, 0x00007fff8000)      low memory (program, heap, libs)
- *   [0x00007fff8000, 0x00008fff7000)      low shadow
- *   [0x00008fff7000, 0x02008fff7000)      shadow gap
- *   [0x02008fff7000, 0x10007fff8000)      high shadow
- *     [0x0c007fff8000, 0x0c207fff8000)      shadow of the arena (128 GiB)
- *   [0x10007fff8000, 0x800000000000)      high memory
- *     [0x600000000000, 0x610000000000)      the vmalloc arena (1 TiB)
- *
- * Only the arena's shadow is ever backed by the core runtime; inline programs
- * also get the low and high shadow (zero) and the gap (inaccessible) mapped
- * around it by fullshadow.c.  A *window* is the 32 KiB of arena described by
- * one 4 KiB shadow page.
+ * The address-space layout (shadow offset, arena) is in vk_mapping.h.
  */
 #ifndef VK_INTERNAL_H
 #define VK_INTERNAL_H
@@ -37,31 +21,10 @@
 #define VKI_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VKI_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define VKI_PAGE_SHIFT 12
-#define VKI_PAGE_SIZE (1UL << VKI_PAGE_SHIFT)
-#define VKI_GRANULE_SHIFT 3
-#define VKI_GRANULE (1UL << VKI_GRANULE_SHIFT)
-#define VKI_SHADOW_OFFSET 0x7fff8000UL
-#define VKI_WINDOW_SHIFT (VKI_PAGE_SHIFT + VKI_GRANULE_SHIFT)
-#define VKI_WINDOW_SIZE (1UL << VKI_WINDOW_SHIFT) /* 32 KiB */
-
-#define VKI_ARENA_BASE 0x600000000000UL
-#define VKI_ARENA_MAX (1UL << 40)                 /* 1 TiB */
-#define VKI_ARENA_MIN (64UL << 20)
-#define VKI_COMMIT_CHUNK (64UL << 20)             /* arena grows by this */
+#include "vk_mapping.h"
 
 #define VKI_ROUND_UP(x, a) (((x) + (a) - 1) & ~((uintptr_t)(a) - 1))
 #define VKI_ROUND_DOWN(x, a) ((x) & ~((uintptr_t)(a) - 1))
-
-static inline uintptr_t vki_mem_to_shadow(uintptr_t a)
-{
-	return (a >> VKI_GRANULE_SHIFT) + VKI_SHADOW_OFFSET;
-}
-
-static inline uintptr_t vki_shadow_to_mem(uintptr_t s)
-{
-	return (s - VKI_SHADOW_OFFSET) << VKI_GRANULE_SHIFT;
-}
 
 /*
  * Shadow codes: the one table.  0 = granule fully accessible, 1..7 = only the
@@ -445,6 +408,12 @@ static inline bool vki_in_arena(uintptr_t a)
 	return a - vki_arena_base < vki_arena_end - vki_arena_base;
 }
 
+/* a is in the shadow of the arena (a released page there faults). */
+static inline bool vki_in_arena_shadow(uintptr_t a)
+{
+	return a >= vki_mem_to_shadow(vki_arena_base) && a < vki_mem_to_shadow(vki_arena_end);
+}
+
 /* Reserve the arena and its shadow (init.c, once).  0 or -1. */
 int vki_arena_setup(void);
 
@@ -730,8 +699,92 @@ bool vki_fullshadow_resume(void *ucontext, uintptr_t fault);
  * Used by the outside owner's print hook (vki_outside_ops). */
 bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 
+/* ------------------------------------------------------------ arch_x86_64.c */
+
+/* The interrupted code's registers from a signal's ucontext. */
+void vki_arch_context_regs(void *ucontext, uintptr_t *pc, uintptr_t *fp, uintptr_t *sp);
+/* The page fault was a write. */
+bool vki_arch_fault_is_write(void *ucontext);
+/* The instruction at the context's pc read shadow byte(s) at fault: if it
+ * is one of the shapes inline checks use, finish it as if every byte read
+ * said value, step over it, and return true. */
+bool vki_arch_finish_shadow_read(void *ucontext, uintptr_t fault, uint8_t value);
+
 /* ------------------------------------------------------------ verify.c */
 
 int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincore */
+
+/* ------------------------------------------------------------ the compiler ABI */
+
+/*
+ * What instrumented code calls, with the compilers' names (check.c,
+ * redzone.c): declared here so that every definition has a prototype.
+ */
+#define VKI_ABI_SIZED(size)                                                   \
+	void __asan_load##size##_noabort(uintptr_t a);                       \
+	void __asan_store##size##_noabort(uintptr_t a);                      \
+	void __asan_load##size(uintptr_t a);                                 \
+	void __asan_store##size(uintptr_t a);                                \
+	void __asan_report_load##size##_noabort(uintptr_t a);                \
+	void __asan_report_store##size##_noabort(uintptr_t a);               \
+	void __asan_report_load##size(uintptr_t a);                          \
+	void __asan_report_store##size(uintptr_t a);
+VKI_ABI_SIZED(1)
+VKI_ABI_SIZED(2)
+VKI_ABI_SIZED(4)
+VKI_ABI_SIZED(8)
+VKI_ABI_SIZED(16)
+#undef VKI_ABI_SIZED
+void __asan_loadN_noabort(uintptr_t a, size_t size);
+void __asan_storeN_noabort(uintptr_t a, size_t size);
+void __asan_loadN(uintptr_t a, size_t size);
+void __asan_storeN(uintptr_t a, size_t size);
+void __asan_report_load_n_noabort(uintptr_t a, size_t size);
+void __asan_report_store_n_noabort(uintptr_t a, size_t size);
+void __asan_report_load_n(uintptr_t a, size_t size);
+void __asan_report_store_n(uintptr_t a, size_t size);
+/* The checked copies: exported under the C library's names too. */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+void *__asan_memcpy(void *dst, const void *src, size_t n);
+void *__asan_memmove(void *dst, const void *src, size_t n);
+void *__asan_memset(void *dst, int c, size_t n);
+
+/* The layout both gcc 12 and clang 14 pass to __asan_register_globals. */
+struct asan_global_loc {
+	const char *filename;
+	int line;
+	int column;
+};
+
+struct asan_global {
+	uintptr_t beg;             /* the variable */
+	size_t size;               /* its size in bytes */
+	size_t size_with_redzone;  /* size + the redzone after it */
+	const char *name;
+	const char *module_name;   /* the translation unit */
+	uintptr_t has_dynamic_init; /* C++ dynamic initialisation (unused) */
+	const struct asan_global_loc *location; /* may be NULL */
+	uintptr_t odr_indicator;   /* unused */
+};
+
+void __asan_register_globals(const struct asan_global *g, size_t n);
+void __asan_unregister_globals(const struct asan_global *g, size_t n);
+void __asan_before_dynamic_init(const char *module_name);
+void __asan_after_dynamic_init(void);
+void __asan_alloca_poison(uintptr_t addr, size_t size);
+void __asan_allocas_unpoison(uintptr_t top, uintptr_t bottom);
+#define VKI_ABI_SET_SHADOW(xx) void __asan_set_shadow_##xx(uintptr_t addr, size_t size);
+VKI_ABI_SET_SHADOW(00)
+VKI_ABI_SET_SHADOW(f1)
+VKI_ABI_SET_SHADOW(f2)
+VKI_ABI_SET_SHADOW(f3)
+VKI_ABI_SET_SHADOW(f5)
+VKI_ABI_SET_SHADOW(f8)
+#undef VKI_ABI_SET_SHADOW
+void __asan_poison_stack_memory(uintptr_t addr, size_t size);
+void __asan_unpoison_stack_memory(uintptr_t addr, size_t size);
+void __asan_handle_no_return(void);
 
 #endif /* VK_INTERNAL_H */

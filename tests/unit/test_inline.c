@@ -16,27 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The ABI, as the compilers declare it. */
-struct asan_global {
-	uintptr_t beg;
-	size_t size, size_with_redzone;
-	const char *name, *module_name;
-	uintptr_t has_dynamic_init;
-	const void *location;
-	uintptr_t odr_indicator;
-};
-void __asan_register_globals(struct asan_global *, size_t);
-void __asan_unregister_globals(struct asan_global *, size_t);
-void __asan_alloca_poison(uintptr_t, size_t);
-void __asan_allocas_unpoison(uintptr_t, uintptr_t);
-void __asan_set_shadow_f1(uintptr_t, size_t);
-void __asan_set_shadow_00(uintptr_t, size_t);
-void __asan_handle_no_return(void);
-void __asan_load1_noabort(uintptr_t);
-void __asan_load8_noabort(uintptr_t);
-void __asan_report_load1_noabort(uintptr_t);
-void __asan_report_load_n_noabort(uintptr_t, size_t);
-void __asan_storeN_noabort(uintptr_t, size_t);
+/* The ABI is declared in vk_internal.h (through vt.h). */
 
 __attribute__((constructor(101))) static void map_full_shadow(void)
 {

@@ -15,22 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void __asan_load1_noabort(uintptr_t);
-void __asan_load2_noabort(uintptr_t);
-void __asan_load4_noabort(uintptr_t);
-void __asan_load8_noabort(uintptr_t);
-void __asan_load16_noabort(uintptr_t);
-void __asan_store1_noabort(uintptr_t);
-void __asan_store2_noabort(uintptr_t);
-void __asan_store4_noabort(uintptr_t);
-void __asan_store8_noabort(uintptr_t);
-void __asan_store16_noabort(uintptr_t);
-void __asan_loadN_noabort(uintptr_t, size_t);
-void __asan_storeN_noabort(uintptr_t, size_t);
-void __asan_report_load4_noabort(uintptr_t);
-void __asan_report_store_n_noabort(uintptr_t, size_t);
-void *__asan_memcpy(void *, const void *, size_t);
-void *__asan_memset(void *, int, size_t);
 
 typedef void (*check_fn)(uintptr_t);
 static const check_fn loads[] = { __asan_load1_noabort, __asan_load2_noabort,

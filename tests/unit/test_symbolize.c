@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-void __asan_load1_noabort(uintptr_t);
 
 static void log_to_file(void)
 {
