@@ -28,7 +28,7 @@ static inline bool bytes_bad(uintptr_t a, uintptr_t last)
 	for (; s < sl; s++)
 		if (*s)
 			return true;
-	return *sl && (int8_t)(last & 7) >= *sl;
+	return vki_granule_bad((uint8_t)*sl, last);
 }
 
 /*
@@ -44,38 +44,7 @@ static inline bool small_bad(uintptr_t a, uintptr_t last)
 	const int8_t *sl = (const int8_t *)vki_mem_to_shadow(last);
 	const int8_t *p1 = sl - 1 < s ? sl : sl - 1, *p2 = sl - 2 < s ? sl : sl - 2;
 	int8_t g1 = sl - 1 < s ? 0 : *p1, g2 = sl - 2 < s ? 0 : *p2;
-	int8_t v = *sl;
-	return (g1 | g2) || (v && (int8_t)(last & 7) >= v);
-}
-
-/* Test a long run of shadow bytes for non-zero, 64 bytes (512 bytes of
- * memory) per step: this is the cost of checking a large memcpy. */
-static VKI_NOINLINE bool shadow_run_nonzero_long(const uint8_t *s, const uint8_t *e)
-{
-	while (s < e && ((uintptr_t)s & 7))
-		if (*s++)
-			return true;
-	const uint64_t *w = (const uint64_t *)s;
-	for (; (const uint8_t *)(w + 8) <= e; w += 8)
-		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
-			return true;
-	for (; (const uint8_t *)(w + 1) <= e; w++)
-		if (*w)
-			return true;
-	for (s = (const uint8_t *)w; s < e; s++)
-		if (*s)
-			return true;
-	return false;
-}
-
-static inline bool shadow_run_nonzero(const uint8_t *s, const uint8_t *e)
-{
-	if (e - s > 16)
-		return shadow_run_nonzero_long(s, e);
-	uint8_t acc = 0;
-	for (; s < e; s++)
-		acc |= *s;
-	return acc != 0;
+	return (g1 | g2) || vki_granule_bad((uint8_t)*sl, last);
 }
 
 /*
@@ -106,7 +75,7 @@ static VKI_NOINLINE void check_range_slow(uintptr_t a, size_t size, bool is_writ
 	}
 	/* first granule (may start mid-granule), whole middle, last granule */
 	uintptr_t mid = VKI_ROUND_DOWN(last, VKI_GRANULE);
-	if (shadow_run_nonzero((const uint8_t *)vki_mem_to_shadow(lo),
+	if (vki_shadow_run_nonzero((const uint8_t *)vki_mem_to_shadow(lo),
 			       (const uint8_t *)vki_mem_to_shadow(mid)))
 		goto bad;
 	if (bytes_bad(mid, last))
@@ -151,7 +120,7 @@ static inline __attribute__((always_inline)) void check_small(uintptr_t a, size_
 static inline bool range_bad(uintptr_t a, uintptr_t last)
 {
 	uintptr_t mid = VKI_ROUND_DOWN(last, VKI_GRANULE);
-	return shadow_run_nonzero((const uint8_t *)vki_mem_to_shadow(a),
+	return vki_shadow_run_nonzero((const uint8_t *)vki_mem_to_shadow(a),
 				  (const uint8_t *)vki_mem_to_shadow(mid)) ||
 	       bytes_bad(mid, last);
 }
@@ -262,7 +231,7 @@ static bool first_byte_bad(uintptr_t a)
 	uint8_t s;
 	if (vki_in_arena(a))
 		return !vki_window_present(a) || bytes_bad(a, a);
-	return vki_fullshadow_peek(a, &s) && s && (int8_t)(a & 7) >= (int8_t)s;
+	return vki_fullshadow_peek(a, &s) && vki_granule_bad(s, a);
 }
 
 static VKI_NOINLINE void report_inline_n(uintptr_t a, size_t size, bool is_write, uintptr_t pc,

@@ -130,21 +130,6 @@ bool vki_fullshadow_peek(uintptr_t addr, uint8_t *out)
 	return true;
 }
 
-/* Shadow bytes [s, e) all zero?  Eight at a time in the middle. */
-static bool run_zero(const uint8_t *s, const uint8_t *e)
-{
-	while (s < e && ((uintptr_t)s & 7))
-		if (*s++)
-			return false;
-	for (; s + 8 <= e; s += 8)
-		if (*(const uint64_t *)s)
-			return false;
-	for (; s < e; s++)
-		if (*s)
-			return false;
-	return true;
-}
-
 void vki_fullshadow_check(uintptr_t a, size_t size, bool is_write, uintptr_t pc)
 {
 	if (!size)
@@ -156,8 +141,7 @@ void vki_fullshadow_check(uintptr_t a, size_t size, bool is_write, uintptr_t pc)
 		return;
 	const uint8_t *s = (const uint8_t *)vki_mem_to_shadow(a);
 	const uint8_t *sl = (const uint8_t *)vki_mem_to_shadow(last);
-	int8_t v = (int8_t)*sl;
-	if (run_zero(s, sl) && (!v || (int8_t)(last & 7) < v))
+	if (!vki_shadow_run_nonzero(s, sl) && !vki_granule_bad(*sl, last))
 		return;
 	vki_report_access(a, size, is_write, pc);
 }

@@ -40,8 +40,6 @@
  */
 #include "vk_internal.h"
 
-#include <string.h>
-
 #define BITS_PER_WORD (8 * sizeof(unsigned long))
 
 unsigned long *vki_shadow_present;
@@ -258,4 +256,24 @@ bool vki_shadow_peek(uintptr_t addr, uint8_t *out)
 		return false;
 	*out = *(volatile uint8_t *)vki_mem_to_shadow(addr);
 	return true;
+}
+
+/* Test a long run of shadow bytes for non-zero, 64 bytes (512 bytes of
+ * memory) per step: this is the cost of checking a large memcpy. */
+VKI_NOINLINE bool vki_shadow_run_nonzero_long(const uint8_t *s, const uint8_t *e)
+{
+	while (s < e && ((uintptr_t)s & 7))
+		if (*s++)
+			return true;
+	const uint64_t *w = (const uint64_t *)s;
+	for (; (const uint8_t *)(w + 8) <= e; w += 8)
+		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
+			return true;
+	for (; (const uint8_t *)(w + 1) <= e; w++)
+		if (*w)
+			return true;
+	for (s = (const uint8_t *)w; s < e; s++)
+		if (*s)
+			return true;
+	return false;
 }

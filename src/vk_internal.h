@@ -519,6 +519,19 @@ void vki_shadow_release_flush(struct vki_release_batch *b);
 unsigned long vki_shadow_count_present(uintptr_t start, uintptr_t end);
 /* Read one shadow byte for a report; false when its window is absent. */
 bool vki_shadow_peek(uintptr_t addr, uint8_t *out);
+/* Any non-zero byte in the shadow bytes [s, e)?  The one scan, for the
+ * arena's checks and the full shadow's; short runs inline. */
+bool vki_shadow_run_nonzero_long(const uint8_t *s, const uint8_t *e);
+static inline __attribute__((always_inline)) bool vki_shadow_run_nonzero(const uint8_t *s,
+									  const uint8_t *e)
+{
+	if (e - s > 16)
+		return vki_shadow_run_nonzero_long(s, e);
+	uint8_t acc = 0;
+	for (; s < e; s++)
+		acc |= *s;
+	return acc != 0;
+}
 
 /* ------------------------------------------------------------ check.c */
 

@@ -7,7 +7,7 @@
 # config.vk_* and loads this file, and runs them all in one lit process.
 # By hand, from the top of the tree:
 #
-#   python3 /usr/lib/llvm-14/build/utils/lit/lit.py -sv \
+#   python3 $(llvm-config --prefix)/build/utils/lit/lit.py -sv \
 #       --param build=build-lit --param cc=clang --param opt=-O2 tests/lit
 #
 # Substitutions:
@@ -24,13 +24,42 @@
 #   %srcroot, %builddir, %libdir, %incdir
 # Features: gcc or clang, O0 or O2, outline or inline.
 
+import glob
 import os
 import shutil
 import subprocess
 
 import lit.formats
 
-LLVM_BIN = "/usr/lib/llvm-14/bin"
+
+def find_llvm_bin():
+    """Where FileCheck, not and count are: $VK_LLVM_BIN (run-lit.sh sets
+    it), else FileCheck on PATH, else llvm-config --bindir, else the newest
+    /usr/lib/llvm-*/bin."""
+    env = os.environ.get("VK_LLVM_BIN")
+    if env:
+        return env
+    fc = shutil.which("FileCheck")
+    if fc:
+        return os.path.dirname(fc)
+    lc = shutil.which("llvm-config")
+    if lc:
+        try:
+            d = subprocess.run([lc, "--bindir"], capture_output=True, text=True).stdout.strip()
+            if d and os.path.exists(os.path.join(d, "FileCheck")):
+                return d
+        except OSError:
+            pass
+    cands = [d for d in glob.glob("/usr/lib/llvm-*/bin")
+             if os.path.exists(os.path.join(d, "FileCheck"))]
+    def version(d):
+        v = d.split("llvm-")[1].split("/")[0]
+        return int(v) if v.isdigit() else 0
+    cands.sort(key=version, reverse=True)
+    return cands[0] if cands else ""
+
+
+LLVM_BIN = find_llvm_bin()
 
 
 def param(name, default):

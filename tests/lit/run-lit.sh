@@ -5,19 +5,52 @@
 # tests/run-tests.sh to add up.  Exits non-zero when anything failed.
 #
 # Environment: VK_LIT_CCS (default "gcc clang"), VK_LIT_OPTS ("-O0 -O2"),
-# VK_LIT_MODES ("outline inline"), VK_LIT_JOBS (2), LIT (lit.py), LIT_ARGS (extra
-# lit arguments, e.g. "--filter uaf").
+# VK_LIT_MODES ("outline inline"), VK_LIT_JOBS (2), LIT (lit.py, or a lit
+# command), LIT_ARGS (extra lit arguments, e.g. "--filter uaf"), VK_LLVM_BIN
+# (where FileCheck, not and count are).
 B=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
-LIT=${LIT:-/usr/lib/llvm-14/build/utils/lit/lit.py}
+
+# The LLVM tools: $VK_LLVM_BIN, else FileCheck on PATH, else llvm-config,
+# else the newest /usr/lib/llvm-*.  lit.cfg.py uses the same directory.
+if [ -z "$VK_LLVM_BIN" ]; then
+	if fc=$(command -v FileCheck 2>/dev/null); then
+		VK_LLVM_BIN=$(dirname "$fc")
+	elif command -v llvm-config >/dev/null 2>&1 &&
+		[ -x "$(llvm-config --bindir)/FileCheck" ]; then
+		VK_LLVM_BIN=$(llvm-config --bindir)
+	else
+		for d in $(ls -d /usr/lib/llvm-*/bin 2>/dev/null | sort -t- -k2 -n -r); do
+			[ -x "$d/FileCheck" ] && { VK_LLVM_BIN=$d; break; }
+		done
+	fi
+fi
+export VK_LLVM_BIN
+# lit: $LIT, else lit on PATH, else lit.py next to the LLVM tools.
+if [ -z "$LIT" ]; then
+	if command -v lit >/dev/null 2>&1; then
+		LIT=$(command -v lit)
+	elif [ -n "$VK_LLVM_BIN" ] && [ -f "$VK_LLVM_BIN/../build/utils/lit/lit.py" ]; then
+		LIT=$VK_LLVM_BIN/../build/utils/lit/lit.py
+	else
+		for f in $(ls /usr/lib/llvm-*/build/utils/lit/lit.py 2>/dev/null | sort -t- -k2 -n -r); do
+			LIT=$f
+			break
+		done
+	fi
+fi
 
 if [ ! -d "$B" ]; then
 	echo "run-lit.sh: build directory '$B' not found (run make B=$B)" >&2
 	exit 2
 fi
 B=$(cd "$B" && pwd)
-if [ ! -f "$LIT" ]; then
-	echo "run-lit.sh: lit not found at $LIT (apt-get install llvm-14-tools)" >&2
+if [ -z "$LIT" ] || [ ! -f "$LIT" ]; then
+	echo "run-lit.sh: lit not found (set LIT=, or apt-get install llvm-14-tools)" >&2
+	exit 2
+fi
+if [ -z "$VK_LLVM_BIN" ]; then
+	echo "run-lit.sh: FileCheck not found (set VK_LLVM_BIN=, or apt-get install llvm-14-tools)" >&2
 	exit 2
 fi
 
