@@ -1,5 +1,5 @@
 /*
- * test_exact.c - exactness on random workloads (DESIGN.md §3, invariant):
+ * test_exact.c - exactness on random workloads (docs/DESIGN.md §3.5, exactness):
  * after every vk_purge() the shadow pages resident according to the OS
  * (mincore over the shadow of the committed arena) are exactly the windows
  * that intersect a live mapping, computed here from the mappings the test

@@ -1,5 +1,5 @@
 /*
- * test_release.c - the release rule (DESIGN.md §3.3-3.4).
+ * test_release.c - the release rule (docs/DESIGN.md §3.4).
  *
  * Pure rule: vki_shadow_release_range(start, end, fs, fe) must give exactly
  * the windows that touch the freed mapping [start, end) and lie wholly inside

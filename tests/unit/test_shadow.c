@@ -1,5 +1,5 @@
 /*
- * test_shadow.c - shadow content (DESIGN.md §3.1-3.2): after vk_vmalloc(n)
+ * test_shadow.c - shadow content (docs/DESIGN.md §3.1-3.2): after vk_vmalloc(n)
  * exactly [p, p + n) is accessible (partial last granule = n & 7), the rest
  * of the mapping and the rest of a fresh shadow page is 0xF8; neighbours
  * share a shadow page; vk_vfree poisons the whole mapping and nothing else.
