@@ -29,8 +29,6 @@
  */
 #include "vk_internal.h"
 
-uintptr_t vki_arena_base, vki_arena_end;
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* lock #3 (vk_internal.h) */
 
 static uintptr_t area_len(const struct vki_node *n)
@@ -446,7 +444,7 @@ static void area_unpoison(struct vki_area *a, size_t size)
 void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 {
 	vki_init();
-	vki_signal_thread_init(); /* this thread's signal stack, once */
+	vki_thread_enter(); /* this thread's signal stack, once */
 	if (!vki_arena_base)
 		return NULL;
 	if (align < VKI_PAGE_SIZE)
@@ -492,7 +490,7 @@ static void area_unpublish(struct vki_area *a, uint32_t stack)
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 {
 	vki_init();
-	vki_signal_thread_init(); /* this thread's signal stack, once */
+	vki_thread_enter(); /* this thread's signal stack, once */
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
 	if (!a || a->owner != owner) {

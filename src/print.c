@@ -219,6 +219,13 @@ void vki_report_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+unsigned long vki_reports; /* report.c counts them; here so lower layers can read */
+
+unsigned long vki_report_count(void)
+{
+	return __atomic_load_n(&vki_reports, __ATOMIC_RELAXED);
+}
+
 bool vki_in_report(void)
 {
 	return vki_self()->in_report != 0;

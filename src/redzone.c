@@ -422,7 +422,7 @@ static void outside_describe(struct vki_desc *d)
 		return;
 	if (d->code >= 1 && d->code <= 7) {
 		uint8_t next = 0;
-		if (vki_report_peek(d->bad + VKI_GRANULE, &next) && (next & 0x80))
+		if (vki_fullshadow_peek(d->bad + VKI_GRANULE, &next) && (next & 0x80))
 			d->bug_type = outside_type(next);
 		else
 			d->bug_type = "unknown-crash";

@@ -46,7 +46,6 @@
 #define SEPARATOR "=================================================================="
 
 static vki_spin_t report_lock = VKI_SPIN_INIT; /* lock #2 */
-static unsigned long reports; /* printed so far */
 
 static bool halted_by_fault;
 static uintptr_t peek_page = 1; /* shadow page last asked about; 1: none */
@@ -76,7 +75,7 @@ static bool report_begin(void)
 	vki_self()->in_report = 1;
 	vki_spin_lock(&report_lock);
 	long max = vki_opt.max_reports;
-	if (max > 0 && reports >= (unsigned long)max) {
+	if (max > 0 && vki_report_count() >= (unsigned long)max) {
 		vki_spin_unlock(&report_lock);
 		vki_self()->in_report = 0;
 		return false;
@@ -93,7 +92,7 @@ static bool report_begin(void)
 static void report_end(bool must_halt)
 {
 	P("%s\n", SEPARATOR);
-	__atomic_add_fetch(&reports, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&vki_reports, 1, __ATOMIC_RELAXED);
 	if (must_halt && !vki_opt.halt_on_error)
 		P("vkasan: cannot continue after a fault; exiting\n");
 	vki_stream_flush();
@@ -120,19 +119,7 @@ void vki_report_nested_fault(uintptr_t addr)
 	vki_stream_flush();
 }
 
-unsigned long vki_report_count(void)
-{
-	return __atomic_load_n(&reports, __ATOMIC_RELAXED);
-}
-
 /* ------------------------------------------------------------ pieces */
-
-void vki_report_task(uint32_t tid)
-{
-	char name[32];
-	vki_task_name(tid, name, sizeof(name));
-	P("%s/%u", name, tid);
-}
 
 /*
  * Read one shadow byte for the report.  The presence bitmap is what checks
@@ -224,16 +211,6 @@ static uintptr_t first_bad_granule(uintptr_t addr, size_t size, bool *present, u
 	}
 	*present = vki_report_peek(addr, code);
 	return VKI_ROUND_DOWN(addr, VKI_GRANULE);
-}
-
-void vki_report_stack(uint32_t handle)
-{
-	uintptr_t frames[MAX_FRAMES];
-	int n = vki_stack_fetch(handle, frames, MAX_FRAMES);
-	if (n)
-		vki_print_frames(frames, n);
-	else
-		P(" (stack not recorded)\n");
 }
 
 /* Collect every frame the report will print, for one symbolizer run. */

@@ -42,6 +42,9 @@
 
 #define BITS_PER_WORD (8 * sizeof(unsigned long))
 
+/* The arena's bounds: defined here, below the arena, because every shadow
+ * test needs them; arena.c publishes them once arena and shadow exist. */
+uintptr_t vki_arena_base, vki_arena_end;
 unsigned long *vki_shadow_present;
 struct vki_shadow_stats vki_shadow_stats;
 

@@ -16,15 +16,8 @@
  *                                     the default action) gets the signal
  *
  * The handler runs on an alternate signal stack so that a fault on a full
- * stack still gets as far as the report.  Each thread gets its own, unless
- * the program gave it one: the thread that sets the runtime up at once, any
- * other on its first vk_vmalloc or vk_vfree (vki_signal_thread_init, one
- * TLS load after that).  The stack is mapped by os.c, never malloc'd, and
- * unmapped by the thread-exit hook (thread.c) when the thread exits, after
- * SS_DISABLE; never while the thread still runs on it (that one leaks: at
- * most one stack per such thread).  A fork()ed child keeps the calling
- * thread's.  A thread that never allocates or frees has none, and a fault
- * on its full stack dies without a report.
+ * stack still gets as far as the report.  The stacks are per-thread state
+ * and live in thread.c (vki_thread_enter); this file only switches them on.
  *
  * A fault cannot be resumed, so the process exits after the report whatever
  * halt_on_error says.
@@ -32,8 +25,6 @@
 #include "vk_internal.h"
 
 #include <signal.h>
-
-#define ALTSTACK_SIZE (256UL << 10)
 
 static struct sigaction old_segv, old_bus;
 
@@ -109,65 +100,13 @@ int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max)
 	return vki_stack_capture_from(pc, fp, sp, frames, max);
 }
 
-/* ---------------------------------------------------------------- stacks */
-
-static bool enabled; /* handle_segv: threads get stacks */
-
-/* Thread exit (thread.c): take our stack down, unless the thread is
- * running on it. */
-void vki_signal_thread_exit(void)
-{
-	void *sp = vki_self()->altstack;
-	if (!sp)
-		return;
-	vki_self()->altstack = NULL;
-	void *cur;
-	size_t size;
-	bool on_it;
-	if (!vki_os_altstack_get(&cur, &size, &on_it) && cur == sp) {
-		if (on_it || vki_os_altstack_disable())
-			return; /* leak it: freeing it would pull the floor away */
-	} else {
-		/* The program replaced or disabled ours, which it cannot do
-		 * while on it; still, never unmap the stack we stand on. */
-		char here;
-		if ((uintptr_t)&here - (uintptr_t)sp < ALTSTACK_SIZE)
-			return;
-	}
-	vki_os_unmap_stack(sp, ALTSTACK_SIZE);
-}
-
-/* An alternate stack for this thread, unless it has one (the program's). */
-void vki_signal_thread_setup(void)
-{
-	vki_self()->signal_ready = true;
-	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
-		return;
-	void *cur;
-	size_t size;
-	bool on_it;
-	if (!vki_os_altstack_get(&cur, &size, &on_it))
-		return;
-	void *sp = vki_os_map_stack(ALTSTACK_SIZE);
-	if (!sp)
-		return;
-	if (vki_os_altstack_set(sp, ALTSTACK_SIZE)) {
-		vki_os_altstack_disable();
-		vki_os_unmap_stack(sp, ALTSTACK_SIZE);
-		return;
-	}
-	vki_self()->altstack = sp;
-	vki_thread_note(); /* unmapped by the thread-exit hook */
-}
-
 void vki_signal_init(void)
 {
 	static bool done;
 	if (done || !vki_opt.handle_segv)
 		return;
 	done = true;
-	__atomic_store_n(&enabled, true, __ATOMIC_RELEASE);
-	vki_signal_thread_setup(); /* the thread setting the runtime up */
+	vki_thread_altstack_enable(); /* from now on threads get signal stacks */
 	struct sigaction sa = { 0 };
 	sa.sa_sigaction = handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

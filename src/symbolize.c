@@ -327,3 +327,14 @@ void vki_print_frames(const uintptr_t *frames, int n)
 {
 	vki_print_frames_ex(frames, n, false);
 }
+
+/* A stored stack (stack depot handle), for the owners' print hooks. */
+void vki_report_stack(uint32_t handle)
+{
+	uintptr_t frames[64];
+	int n = vki_stack_fetch(handle, frames, 64);
+	if (n)
+		vki_print_frames(frames, n);
+	else
+		vki_report_printf(" (stack not recorded)\n");
+}

@@ -7,7 +7,8 @@
  * thread-specific value once (vki_thread_note); its destructor runs when
  * the thread exits and tears down what the thread owns, each subsystem in
  * turn: it files the thread's name for later reports and unmaps its signal
- * stack.  Owners of memory with per-thread caches add their flush here.
+ * stack (the alternate stack the fault handler runs on is per-thread state,
+ * so it is here too; signal.c only switches it on).  Owners of memory with per-thread caches add their flush here.
  *
  * Task names.  A report names the task that freed a mapping, which has often
  * exited by then, and asking the kernel for every vk_vfree would cost a
@@ -43,11 +44,81 @@ static void task_file_name(void)
 	__atomic_store_n(&s->tid, tid, __ATOMIC_RELEASE);
 }
 
+/* ---------------------------------------------------------------- signal stacks */
+
+/*
+ * The fault handler (signal.c) runs on an alternate signal stack so that a
+ * fault on a full stack still gets as far as the report.  Each thread gets
+ * its own, unless the program gave it one: the thread that sets the runtime
+ * up at once, any other when it first enters the runtime (vki_thread_enter:
+ * vki_area_alloc, vki_area_free; one TLS load after that).  The stack is
+ * mapped by os.c, never malloc'd, and unmapped by the thread-exit hook
+ * after SS_DISABLE; never while the thread still runs on it (that one
+ * leaks: at most one stack per such thread).  A fork()ed child keeps the
+ * calling thread's.  A thread that never enters the runtime has none, and
+ * a fault on its full stack dies without a report.
+ */
+#define ALTSTACK_SIZE (256UL << 10)
+
+static bool altstack_on; /* handle_segv: threads get stacks */
+
+/* Thread exit: take our stack down, unless the thread is running on it. */
+static void altstack_exit(void)
+{
+	void *sp = vki_self()->altstack;
+	if (!sp)
+		return;
+	vki_self()->altstack = NULL;
+	void *cur;
+	size_t size;
+	bool on_it;
+	if (!vki_os_altstack_get(&cur, &size, &on_it) && cur == sp) {
+		if (on_it || vki_os_altstack_disable())
+			return; /* leak it: freeing it would pull the floor away */
+	} else {
+		/* The program replaced or disabled ours, which it cannot do
+		 * while on it; still, never unmap the stack we stand on. */
+		char here;
+		if ((uintptr_t)&here - (uintptr_t)sp < ALTSTACK_SIZE)
+			return;
+	}
+	vki_os_unmap_stack(sp, ALTSTACK_SIZE);
+}
+
+/* An alternate stack for this thread, unless it has one (the program's). */
+void vki_thread_setup(void)
+{
+	vki_self()->signal_ready = true;
+	if (!__atomic_load_n(&altstack_on, __ATOMIC_ACQUIRE))
+		return;
+	void *cur;
+	size_t size;
+	bool on_it;
+	if (!vki_os_altstack_get(&cur, &size, &on_it))
+		return;
+	void *sp = vki_os_map_stack(ALTSTACK_SIZE);
+	if (!sp)
+		return;
+	if (vki_os_altstack_set(sp, ALTSTACK_SIZE)) {
+		vki_os_altstack_disable();
+		vki_os_unmap_stack(sp, ALTSTACK_SIZE);
+		return;
+	}
+	vki_self()->altstack = sp;
+	vki_thread_note(); /* unmapped by the thread-exit hook */
+}
+
+void vki_thread_altstack_enable(void)
+{
+	__atomic_store_n(&altstack_on, true, __ATOMIC_RELEASE);
+	vki_thread_setup(); /* the thread setting the runtime up */
+}
+
 /* The one thread-exit destructor. */
 static void thread_exit(void *unused)
 {
 	task_file_name();
-	vki_signal_thread_exit();
+	altstack_exit();
 }
 
 static void exit_key_create(void)
@@ -106,4 +177,12 @@ void vki_task_name(uint32_t tid, char *buf, size_t size)
 	buf[n] = 0;
 	if (buf[n - 1] == '\n')
 		buf[n - 1] = 0;
+}
+
+/* "name/tid" into the report, for reports and owners' print hooks. */
+void vki_report_task(uint32_t tid)
+{
+	char name[32];
+	vki_task_name(tid, name, sizeof(name));
+	vki_report_printf("%s/%u", name, tid);
 }

@@ -161,6 +161,17 @@ void vki_thread_note(void);
 void vki_task_name(uint32_t tid, char *buf, size_t size);
 /* A fork()ed child: only the forking thread survives; forget its tid. */
 void vki_thread_after_fork_child(void);
+/* A thread enters the runtime (vki_area_alloc/free): on its first time,
+ * give it a signal stack for the fault handler; one TLS load after that. */
+void vki_thread_setup(void);
+static inline void vki_thread_enter(void)
+{
+	if (VKI_UNLIKELY(!vki_self()->signal_ready))
+		vki_thread_setup();
+}
+#define vki_signal_thread_init vki_thread_enter /* the old name */
+/* signal.c, once handle_segv is on: threads get signal stacks from now. */
+void vki_thread_altstack_enable(void);
 
 /* ------------------------------------------------------------ init.c */
 
@@ -232,6 +243,9 @@ void vki_stream_flush(void);
 void vki_stream_end(void);
 /* This thread is printing a report (a fault now must not report again). */
 bool vki_in_report(void);
+/* Reports printed so far (report.c adds, atomically). */
+extern unsigned long vki_reports;
+unsigned long vki_report_count(void);
 /* Point the report stream at log_path (or stderr) as the options say. */
 void vki_report_init(void);
 /* Always-on integrity check: print and abort. */
@@ -649,9 +663,9 @@ extern const struct vki_owner_ops vki_outside_ops;   /* redzone.c */
 
 /* The one switch: bug type from a shadow code (absent: present = false). */
 const char *vki_bug_type(bool present, uint8_t code);
-/* For print hooks: a stored stack, or "(stack not recorded)". */
+/* For print hooks: a stored stack, or "(stack not recorded)" (defined in
+ * symbolize.c), and "name/tid" of a task (thread.c). */
 void vki_report_stack(uint32_t handle);
-/* "name/tid" of a task, for print hooks. */
 void vki_report_task(uint32_t tid);
 /* Read one shadow byte for a report (arena or full shadow); false when
  * it is not there.  Safe against released pages (mincore). */
@@ -662,7 +676,6 @@ void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc)
 void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc);
 /* A fault in the arena or its shadow (from the SIGSEGV handler). */
 void vki_report_fault(uintptr_t addr, bool is_write, void *ucontext);
-unsigned long vki_report_count(void);
 /* ... and it faulted: flush what it has before the process dies. */
 void vki_report_nested_fault(uintptr_t addr);
 void vki_report_after_fork_child(void);
@@ -673,13 +686,6 @@ void vki_signal_init(void);
 /* Give this thread an alternate signal stack on its first call (the fault
  * handler needs one to report a fault on a full stack); after that, one TLS
  * load.  Called where threads enter the runtime: vk_vmalloc, vk_vfree. */
-void vki_signal_thread_setup(void);
-static inline void vki_signal_thread_init(void)
-{
-	if (VKI_UNLIKELY(!vki_self()->signal_ready))
-		vki_signal_thread_setup();
-}
-void vki_signal_thread_exit(void); /* from the thread-exit hook */
 /* The interrupted code's stack from a signal's ucontext: frames[0] is the
  * faulting pc, then return addresses. */
 int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max);
