@@ -737,8 +737,11 @@ int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincor
 
 /*
  * What instrumented code calls, with the compilers' names (check.c,
- * redzone.c): declared here so that every definition has a prototype.
+ * redzone.c): declared here so that every definition has a prototype.  Not
+ * in instrumented code that includes this header (tests): gcc predeclares
+ * these names there, with its own types.
  */
+#ifndef __SANITIZE_ADDRESS__
 #define VKI_ABI_SIZED(size)                                                   \
 	void __asan_load##size##_noabort(uintptr_t a);                       \
 	void __asan_store##size##_noabort(uintptr_t a);                      \
@@ -805,5 +808,6 @@ VKI_ABI_SET_SHADOW(f8)
 void __asan_poison_stack_memory(uintptr_t addr, size_t size);
 void __asan_unpoison_stack_memory(uintptr_t addr, size_t size);
 void __asan_handle_no_return(void);
+#endif /* !__SANITIZE_ADDRESS__ */
 
 #endif /* VK_INTERNAL_H */
