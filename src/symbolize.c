@@ -30,7 +30,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,7 +77,7 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		c->m->path = path;
 		c->m->name = path ? path : "?";
 		if (path) {
-			const char *slash = strrchr(path, '/');
+			const char *slash = vki_strrchr(path, '/');
 			c->m->name = slash ? slash + 1 : path;
 		}
 		c->m->bias = info->dlpi_addr;
@@ -128,7 +127,7 @@ static bool elf_load(struct elf_file *e)
 	e->map = p;
 	e->len = st.st_size;
 	const ElfW(Ehdr) *eh = p;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	if (vki_memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff >= e->len ||
 	    e->len - eh->e_shoff < (size_t)eh->e_shnum * sizeof(ElfW(Shdr)))
 		goto bad;

@@ -29,7 +29,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -48,7 +47,7 @@ static bool in_path(const char *name, char *out, size_t size)
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path) {
-		const char *colon = strchr(path, ':');
+		const char *colon = vki_strchr(path, ':');
 		size_t dlen = colon ? (size_t)(colon - path) : vki_strlen(path);
 		if (dlen && dlen + 1 + vki_strlen(name) < size) {
 			vki_copy(out, path, dlen);
@@ -92,7 +91,7 @@ static void build_child_env(void)
 	int n = 0;
 	for (char **e = environ; e && *e && n < (int)(sizeof(child_env) / sizeof(*child_env)) - 1;
 	     e++)
-		if (strncmp(*e, "LD_PRELOAD=", 11))
+		if (vki_strncmp(*e, "LD_PRELOAD=", 11))
 			child_env[n++] = *e;
 	child_env[n] = NULL;
 }
@@ -305,7 +304,7 @@ static char *next_line(char **s)
 {
 	if (!*s || !**s)
 		return NULL;
-	char *l = *s, *nl = strchr(l, '\n');
+	char *l = *s, *nl = vki_strchr(l, '\n');
 	if (nl) {
 		*nl = 0;
 		*s = nl + 1;
@@ -321,14 +320,14 @@ static void set_where(struct vki_sym_query *q, const char *loc)
 {
 	char *where = q->where;
 	where[0] = 0;
-	if (!loc || !strncmp(loc, "??", 2))
+	if (!loc || !vki_strncmp(loc, "??", 2))
 		return;
 	vki_snprintf(where, q->where_size, "%s", loc);
-	char *sp = strchr(where, ' ');
+	char *sp = vki_strchr(where, ' ');
 	if (sp)
 		*sp = 0;
 	/* keep file:line, drop :column */
-	char *last = strrchr(where, ':');
+	char *last = vki_strrchr(where, ':');
 	if (last && last != where) {
 		char *prev = last - 1;
 		while (prev > where && *prev >= '0' && *prev <= '9')
@@ -554,7 +553,7 @@ static int batch_llvm(struct vki_sym_query *q, int n)
 	size_t len = 0;
 	int nasked = 0;
 	for (int i = 0; i < n && nasked < VKI_SYMBOLIZER_MAX; i++) {
-		if (strpbrk(q[i].module, "\"\n")) /* cannot be quoted: would put us out of step */
+		if (vki_strchr(q[i].module, '"') || vki_strchr(q[i].module, '\n')) /* cannot be quoted: would put us out of step */
 			continue;
 		int w = vki_snprintf(tool_in + len, sizeof(tool_in) - len, "CODE \"%s\" 0x%lx\n",
 				     q[i].module, (unsigned long)q[i].offset);

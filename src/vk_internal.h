@@ -564,6 +564,10 @@ void vki_fill(void *dst, int c, size_t n);
 /* The C library's string functions, for the runtime's own use. */
 size_t vki_strlen(const char *s);
 int vki_strcmp(const char *a, const char *b);
+int vki_strncmp(const char *a, const char *b, size_t n);
+char *vki_strchr(const char *s, int c);
+char *vki_strrchr(const char *s, int c);
+int vki_memcmp(const void *a, const void *b, size_t n);
 
 /* ------------------------------------------------------------ stackdepot.c */
 
