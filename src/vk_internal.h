@@ -371,9 +371,9 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
 
 /*
  * Who owns a range of memory: the tag on each arena mapping, and the index
- * of the owner's hooks for reports (vki_owners[] in report.c).  A new owner
+ * of the owner's hooks for reports (owners[] in report.c).  A new owner
  * of arena memory adds its kind here (before VKI_OWNER_FREE), one entry in
- * vki_owners[], and one file holding its allocator and its hooks
+ * owners[], and one file holding its allocator and its hooks
  * (docs/DESIGN.md, "How to add an owner of memory").  Planned:
  * VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap), VKI_OWNER_MMAP (process
  * mappings), VKI_OWNER_STACK (thread and fiber stacks), VKI_OWNER_VMAP

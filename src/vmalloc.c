@@ -36,6 +36,7 @@ VKI_EXPORT void vk_vfree(const void *p)
 {
 	if (!p)
 		return;
+	vki_init(); /* options (stack_depth) before the stack is saved */
 	uintptr_t addr = (uintptr_t)p;
 	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
 	uint32_t stack = vki_stack_save(0);
