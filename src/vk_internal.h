@@ -381,6 +381,11 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
  */
 enum vki_owner {
 	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
+	VKI_OWNER_SLAB,        /* a slab of the heap: many objects */
+	VKI_OWNER_LARGE,       /* one large heap object */
+	VKI_OWNER_MMAP,        /* a mapping the program asked mmap for */
+	VKI_OWNER_STACK,       /* a thread or fiber stack */
+	VKI_OWNER_VMAP,        /* an alias of existing pages (vmap, vm_map_ram) */
 	/* new owners of arena mappings go here */
 	VKI_OWNER_FREE,        /* not an area owner: arena space no mapping holds */
 	VKI_OWNER_OUTSIDE,     /* not an area owner: outside the arena (redzone.c) */
