@@ -46,6 +46,9 @@ static struct {
 	uint64_t live_bytes, lazy_bytes, purges, alloc_failures;
 	uint64_t meta_in_use; /* areas handed out by meta_alloc */
 } st;
+/* Free space may hold old data: decommit=0, or a decommit failed.  Then a
+ * mapping that must read as zero is decommitted when handed out. */
+static bool dirty_free;
 
 #define AREA(n) ((struct vki_area *)(n))
 
@@ -300,8 +303,8 @@ static void data_flush(struct data_run *r)
 {
 	if (r->start >= r->end)
 		return;
-	if (vki_opt.decommit)
-		vki_os_decommit(r->start, r->end - r->start);
+	if (!vki_opt.decommit || vki_os_decommit(r->start, r->end - r->start))
+		dirty_free = true;
 	r->start = r->end = 0;
 }
 
@@ -332,6 +335,32 @@ static void sweep_debt(struct vki_release_batch *b)
 	vki_shadow_release_flush(b);
 }
 
+static struct vki_area *area_ending_at(uintptr_t at);
+static struct vki_area *area_starting_at(uintptr_t at);
+
+static bool shadowless(const struct vki_area *a)
+{
+	return a->state == VKI_AREA_FREE || a->noshadow;
+}
+
+/*
+ * The release rule (shadow.c) widens by a window when the free region
+ * around a freed area covers it.  Inaccessible mmap pieces (noshadow) need
+ * no shadow either: count them, and the free regions beyond them, as free
+ * for that purpose, as far as one window around [start, end).  Without
+ * such pieces [*fs, *fe) is already the merged free region and stays.
+ */
+static void shadowless_extent(uintptr_t start, uintptr_t end, uintptr_t *fs, uintptr_t *fe)
+{
+	uintptr_t lo = VKI_ROUND_DOWN(start, VKI_WINDOW_SIZE);
+	uintptr_t hi = VKI_ROUND_UP(end, VKI_WINDOW_SIZE);
+	struct vki_area *a;
+	while (*fs > lo && (a = area_ending_at(*fs)) && shadowless(a))
+		*fs = a->node.key;
+	while (*fe < hi && (a = area_starting_at(*fe)) && shadowless(a))
+		*fe = a->end;
+}
+
 static void purge_locked(void)
 {
 	struct vki_release_batch b = { 0 };
@@ -353,9 +382,9 @@ static void purge_locked(void)
 		a->guarded = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
-		uintptr_t rs, re;
-		if (vki_opt.shadow &&
-		    vki_shadow_release_range(start, end, f->node.key, f->end, &rs, &re))
+		uintptr_t rs, re, fs = f->node.key, fe = f->end;
+		shadowless_extent(start, end, &fs, &fe);
+		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re))
 			vki_shadow_release_add(&b, rs, re);
 		data_add(&d, start, end);
 	}
@@ -384,7 +413,8 @@ VKI_EXPORT void vk_purge(void)
 
 /* ---------------------------------------------------------------- alloc/free */
 
-static void *alloc(size_t size, size_t align, uint32_t stack)
+static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack, uint32_t owner_data,
+		   bool shadow, bool zero)
 {
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
@@ -420,7 +450,9 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 		}
 		a->guarded = 1;
 	}
-	if (vki_opt.shadow && vki_shadow_populate(addr, a->end)) {
+	shadow = shadow && vki_opt.shadow;
+	if ((zero && dirty_free && vki_os_decommit(addr, a->end - addr)) ||
+	    (shadow && vki_shadow_populate(addr, a->end))) {
 		if (a->guarded &&
 		    vki_os_guard_remove(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
 			/* Cannot clear the guard now: quarantine the range; the
@@ -438,7 +470,10 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	a->alloc_stack = stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_BUSY;
-	a->settling = vki_opt.shadow;
+	a->owner = owner;
+	a->owner_data = owner_data;
+	a->noshadow = !shadow && vki_opt.shadow;
+	a->settling = shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
 	vki_arena_unlock();
@@ -446,7 +481,7 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	/* Outside the lock: the windows are backed and filled, and no purge
 	 * releases a window a live mapping intersects.  Until settling is
 	 * cleared the invariant walk does not judge this mapping's shadow. */
-	if (vki_opt.shadow) {
+	if (shadow) {
 		vki_shadow_unpoison(addr, size);
 		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
 	}
@@ -463,14 +498,19 @@ fail_carved:
 	return NULL;
 }
 
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
+{
+	return alloc(size, align, owner, stack, 0, true, false);
+}
+
 VKI_EXPORT void *vk_vmalloc(size_t size)
 {
-	return alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	return vki_arena_alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
 VKI_EXPORT void *vk_vzalloc(size_t size)
 {
-	void *p = alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	void *p = vki_arena_alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 	if (p)
 		memset(p, 0, size);
 	return p;
@@ -482,38 +522,135 @@ VKI_EXPORT void *vk_vmalloc_aligned(size_t size, size_t align)
 		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
 		return NULL; /* not a power of two (0 means "no constraint") */
 	}
-	return alloc(size, align, vki_stack_save(0));
+	return vki_arena_alloc(size, align, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
-VKI_EXPORT void vk_vfree(const void *p)
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
 {
-	if (!p)
-		return;
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
 	uintptr_t addr = (uintptr_t)p;
-	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
-	uint32_t stack = vki_stack_save(0);
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
 	if (!a) {
 		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
 		vki_arena_unlock();
 		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
-		return;
+		return false;
 	}
+	vki_arena_retire(a, stack);
+	vki_arena_purge_if_needed();
+	vki_arena_unlock();
+	return true;
+}
+
+VKI_EXPORT void vk_vfree(const void *p)
+{
+	if (!p)
+		return;
+	vki_arena_free(p, vki_stack_save(0), (uintptr_t)__builtin_return_address(0));
+}
+
+/* ---------------------------------------------------------------- mmap pieces */
+
+void vki_arena_retire(struct vki_area *a, uint32_t stack)
+{
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
-	if (vki_opt.shadow)
-		vki_shadow_poison(addr, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	if (vki_opt.shadow && !a->noshadow)
+		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
 	a->free_stack = stack;
 	a->free_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_LAZY;
 	vki_tree_insert(&lazy_tree, &a->node);
-	st.lazy_bytes += a->end - addr;
+	st.lazy_bytes += a->end - a->node.key;
+}
+
+void vki_arena_purge_if_needed(void)
+{
 	if (st.lazy_bytes > vki_opt.lazy_max)
 		purge_locked();
-	vki_arena_unlock();
+}
+
+void *vki_arena_alloc_ex(size_t size, size_t align, uint8_t owner, uint32_t stack,
+			 uint32_t owner_data, bool shadow, bool zero)
+{
+	return alloc(size, align, owner, stack, owner_data, shadow, zero);
+}
+
+struct vki_area *vki_arena_busy_from(uintptr_t addr)
+{
+	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
+	if (a && addr < a->end)
+		return a;
+	return AREA(vki_tree_ceil(&busy_tree, addr));
+}
+
+/* Neighbours in any tree, for shadowless_extent. */
+static struct vki_area *area_ending_at(uintptr_t at)
+{
+	struct vki_tree *trees[3] = { &free_tree, &busy_tree, &lazy_tree };
+	for (int i = 0; i < 3; i++) {
+		struct vki_area *a = AREA(vki_tree_floor(trees[i], at - 1));
+		if (a && a->end == at)
+			return a;
+	}
+	return NULL;
+}
+
+static struct vki_area *area_starting_at(uintptr_t at)
+{
+	struct vki_tree *trees[3] = { &free_tree, &busy_tree, &lazy_tree };
+	for (int i = 0; i < 3; i++) {
+		struct vki_area *a = AREA(vki_tree_find(trees[i], at));
+		if (a)
+			return a;
+	}
+	return NULL;
+}
+
+struct vki_area *vki_arena_split(struct vki_area *a, uintptr_t at)
+{
+	VKI_CHECK(a->state == VKI_AREA_BUSY && at > a->node.key && at < vki_area_data_end(a) &&
+		  !(at & (VKI_PAGE_SIZE - 1)) && !(a->size & (VKI_PAGE_SIZE - 1)));
+	struct vki_area *b = meta_alloc();
+	if (!b)
+		return NULL;
+	*b = *a;
+	b->node.left = b->node.right = NULL;
+	b->node.key = at;
+	b->size = a->size - (at - a->node.key);
+	a->end = at;
+	a->size = at - a->node.key;
+	a->noguard = 1;
+	a->guarded = 0; /* the guard page went up with b */
+	vki_tree_insert(&busy_tree, &b->node);
+	return b;
+}
+
+int vki_arena_set_shadow(struct vki_area *a, bool on)
+{
+	if (!vki_opt.shadow || a->noshadow == !on)
+		return 0;
+	uintptr_t start = a->node.key, end = a->end;
+	if (on) {
+		if (vki_shadow_populate(start, end))
+			return -1;
+		vki_shadow_unpoison(start, a->size);
+		a->noshadow = 0;
+		return 0;
+	}
+	vki_shadow_poison(start, end, VKI_SHADOW_VMALLOC_INVALID);
+	a->noshadow = 1;
+	/* Release what only this piece (and shadowless neighbours) used. */
+	uintptr_t fs = start, fe = end, rs, re;
+	shadowless_extent(start, end, &fs, &fe);
+	if (vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+		struct vki_release_batch b = { 0 };
+		vki_shadow_release_add(&b, rs, re);
+		vki_shadow_release_flush(&b);
+	}
+	return 0;
 }
 
 VKI_EXPORT size_t vk_vmalloc_size(const void *p)
@@ -551,6 +688,10 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 		out->free_stack = a->free_stack;
 		out->alloc_tid = a->alloc_tid;
 		out->free_tid = a->free_tid;
+		out->owner = a->owner;
+		out->noguard = a->noguard;
+		out->noshadow = a->noshadow;
+		out->owner_data = a->owner_data;
 	}
 	if (!held)
 		vki_arena_unlock();
@@ -637,7 +778,8 @@ int vki_arena_verify(void)
 		}
 		if (k == 1) {
 			live += a->size;
-			if (VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE != a->end - a->node.key) {
+			if (VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + (a->noguard ? 0 : VKI_PAGE_SIZE) !=
+			    a->end - a->node.key) {
 				vki_printf("vkasan: invariant: mapping %p size %lu vs length %lu\n",
 					   (void *)at, (unsigned long)a->size,
 					   (unsigned long)(a->end - at));

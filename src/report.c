@@ -450,8 +450,13 @@ static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info
 	}
 	/* [start, end) without the guard page, as the kernel shows a vm area */
 	uintptr_t end = ai->end - VKI_PAGE_SIZE > ai->start ? ai->end - VKI_PAGE_SIZE : ai->end;
+	if (ai->noguard)
+		end = ai->end; /* a piece of a split mmap mapping */
 	P("The buggy address belongs to the virtual mapping at\n");
 	P(" [0x%lx, 0x%lx) created by:\n", (unsigned long)ai->start, (unsigned long)end);
+	char how[160];
+	if (vki_mmap_describe(ai, how, sizeof(how)))
+		P(" %s\n", how);
 	print_stack(ai->alloc_stack);
 	P("\n");
 	if (ai->state == VKI_AREA_LAZY) {
@@ -567,6 +572,8 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 
 void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc)
 {
+	if (vki_mmap_let_fault(addr, size)) /* PROT_NONE: the access faults by itself */
+		return;
 	if (!report_begin())
 		return;
 	uintptr_t frames[MAX_FRAMES];

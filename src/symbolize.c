@@ -119,11 +119,11 @@ static bool elf_load(struct elf_file *e)
 	if (fd < 0)
 		return false;
 	struct stat st;
-	void *p = MAP_FAILED;
+	void *p = NULL;
 	if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(ElfW(Ehdr)))
-		p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		p = vki_os_map_file(fd, st.st_size);
 	close(fd);
-	if (p == MAP_FAILED)
+	if (!p)
 		return false;
 	e->map = p;
 	e->len = st.st_size;
@@ -152,7 +152,7 @@ static bool elf_load(struct elf_file *e)
 	e->strs_len = str->sh_size;
 	return true;
 bad:
-	munmap((void *)e->map, e->len);
+	vki_os_unmap((void *)e->map, e->len);
 	e->map = NULL;
 	return false;
 }

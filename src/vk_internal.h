@@ -110,6 +110,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
+	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
 
 struct vki_options {
@@ -172,6 +173,7 @@ enum vki_os_kind {
 	VKI_OS_DECOMMIT,  /* give data pages back */
 	VKI_OS_GUARD,     /* install a guard page */
 	VKI_OS_META,      /* memory for the runtime's own metadata */
+	VKI_OS_MMAP,      /* place or protect a program's mapping in the arena */
 	VKI_OS_NKINDS
 };
 
@@ -264,6 +266,16 @@ int vki_tree_verify(const struct vki_tree *t, const char *name);
 
 enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
 
+/* Who owns an arena mapping: reports ask the owner to describe it. */
+enum vki_owner {
+	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc */
+	VKI_OWNER_SLAB,        /* a slab of the heap (heap branch) */
+	VKI_OWNER_LARGE,       /* a large heap object (heap branch) */
+	VKI_OWNER_MMAP,        /* a routed mmap region (mmap branch) */
+	VKI_OWNER_STACK,       /* a thread/fiber stack (stacks branch) */
+	VKI_OWNER_VMAP,        /* a vmap/vm_map_ram alias (poison branch) */
+};
+
 /* A range of the arena: a free region, a live mapping or a lazily freed one. */
 struct vki_area {
 	struct vki_node node;   /* in the free, busy or lazy tree; key = start */
@@ -276,6 +288,10 @@ struct vki_area {
 	uint8_t state;          /* enum vki_area_state */
 	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
 	uint8_t guarded;        /* its guard page carries a fault marker */
+	uint8_t owner;          /* enum vki_owner */
+	uint8_t noguard;        /* mmap: a piece of a split mapping, no guard page */
+	uint8_t noshadow;       /* mmap: inaccessible (PROT_NONE), needs no shadow */
+	uint32_t owner_data;    /* the owner's own word (mmap.c: kind, prot, path) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -286,6 +302,9 @@ struct vki_area_info {
 	size_t size;               /* requested bytes */
 	uint32_t alloc_stack, free_stack;
 	uint32_t alloc_tid, free_tid;
+	uint8_t owner;             /* enum vki_owner */
+	uint8_t noguard, noshadow; /* as in struct vki_area */
+	uint32_t owner_data;
 };
 
 extern uintptr_t vki_arena_base, vki_arena_end; /* [base, end): the arena */
@@ -310,6 +329,43 @@ uintptr_t vki_arena_committed_end(void);
 /* fork() support: the arena lock is held across fork. */
 void vki_arena_lock(void);
 void vki_arena_unlock(void);
+
+/* vk_vmalloc's path with an owner: size bytes (page rounded + guard page),
+ * align >= page (power of two), the stack depot handle of the caller.
+ * NULL on failure, nothing leaked. */
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack);
+/* vk_vfree's path: poison, lazy list; a bad pointer gets the
+ * double-free/invalid-free report at pc.  Returns false on a bad pointer. */
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc);
+
+/*
+ * mmap branch: mappings whose pieces the owner manages itself (mmap.c).
+ * vki_arena_alloc_ex: as vki_arena_alloc, with the owner's word; shadow
+ * false leaves the mapping without shadow (noshadow, a PROT_NONE
+ * reservation); zero: the data must read as zero (freed data pages are
+ * decommitted at purge, unless decommit=0 or a decommit failed).
+ * The rest need the arena lock held (vki_arena_lock).
+ */
+void *vki_arena_alloc_ex(size_t size, size_t align, uint8_t owner, uint32_t stack,
+			 uint32_t owner_data, bool shadow, bool zero);
+/* The busy area holding addr (data or guard), else the first above it. */
+struct vki_area *vki_arena_busy_from(uintptr_t addr);
+/* One past the data of a busy area: its guard page (if any) excluded. */
+static inline uintptr_t vki_area_data_end(const struct vki_area *a)
+{
+	return a->noguard ? a->end : a->end - VKI_PAGE_SIZE;
+}
+/* Split busy area a (page-multiple size) at page-aligned at, inside its
+ * data: a keeps the lower part (no guard page), the upper part is returned
+ * (NULL: no metadata, nothing changed). */
+struct vki_area *vki_arena_split(struct vki_area *a, uintptr_t at);
+/* Give busy area a shadow (populate [start, end), unpoison the data) or take
+ * it away (poison, release the windows no one else needs).  0 or -1. */
+int vki_arena_set_shadow(struct vki_area *a, bool on);
+/* Busy -> lazily freed (poisoned, quarantined) with the freeing stack;
+ * the caller purges afterwards with vki_arena_purge_if_needed. */
+void vki_arena_retire(struct vki_area *a, uint32_t stack);
+void vki_arena_purge_if_needed(void);
 
 /* ------------------------------------------------------------ shadow.c */
 
@@ -509,5 +565,43 @@ bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 /* ------------------------------------------------------------ verify.c */
 
 int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincore */
+
+/* ------------------------------------------------------------ mmap.c */
+
+/*
+ * The program's mmap, munmap, mremap, mprotect and madvise (and sigaction
+ * and signal, to keep the fault handler first): mmap.c.  The OS calls it
+ * needs (os.c): the kernel's own, never injected ...
+ */
+void *vki_os_mmap(void *addr, size_t len, int prot, int flags, int fd, long off); /* MAP_FAILED */
+int vki_os_munmap(void *addr, size_t len);
+int vki_os_mprotect(void *addr, size_t len, int prot);
+int vki_os_madvise(void *addr, size_t len, int advice);
+void *vki_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *newaddr);
+/* ... and the injected ones (VKI_OS_MMAP): map over an arena range with
+ * MAP_FIXED, change its protection.  0 or -1 with errno. */
+int vki_os_map_fixed(uintptr_t addr, size_t len, int prot, int flags, int fd, long off);
+int vki_os_protect(uintptr_t addr, size_t len, int prot);
+/* An arena range back to the arena's own anonymous RW pages.  0 or -1. */
+int vki_os_arena_restore(uintptr_t addr, size_t len);
+void *vki_os_map_file(int fd, size_t len); /* read-only, private; NULL */
+long vki_os_fd_path(int fd, char *buf, size_t size); /* readlink of the fd */
+
+/* Report glue: "mmap(anonymous|shared|file <path>)" for an MMAP area. */
+bool vki_mmap_describe(const struct vki_area_info *ai, char *buf, size_t size);
+/* A check found [addr, addr + size) bad: true when that is because it lies
+ * in an inaccessible (PROT_NONE) part of a live mapping, which must fault
+ * as without vkasan instead of being reported. */
+bool vki_mmap_let_fault(uintptr_t addr, size_t size);
+/* A fault at addr in the arena: 0 not in a live mapping of the program's;
+ * 1 in an inaccessible (PROT_NONE) part (the program's handler gets it, or
+ * else it is reported); 2 in an accessible part (a write to read-only
+ * pages, SIGBUS past the end of a file: the program's, as without vkasan). */
+int vki_mmap_fault_is_program(uintptr_t addr);
+/* signal.c: the handler the program set for SIGSEGV or SIGBUS while ours
+ * stays installed; -1 when ours is not installed (the caller passes the
+ * call on).  vki_signal_program_handles: the program has a handler. */
+int vki_signal_program_action(int sig, const struct sigaction *act, struct sigaction *old);
+bool vki_signal_program_handles(int sig);
 
 #endif /* VK_INTERNAL_H */
