@@ -159,7 +159,7 @@ static int isolate(uintptr_t s, uintptr_t e)
 /* The pieces of an isolated [s, e), in order. */
 #define FOR_EACH_PIECE(a, s, e)                                                   \
 	for (struct vki_area *a = vki_arena_busy_from(s); a && a->node.key < (e); \
-	     a = vki_arena_busy_from(vki_area_data_end(a)))
+	     a = vki_arena_busy_from(a->end))
 
 static int fail(int err)
 {

@@ -133,7 +133,9 @@ bool vki_signal_program_handles(int sig)
 
 int vki_signal_program_action(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
+	/* handle_segv=0 set at run time: the program's call goes through. */
+	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&installed, __ATOMIC_ACQUIRE) ||
+	    !vki_opt.handle_segv)
 		return -1;
 	struct sigaction *keep = old_action(sig);
 	struct sigaction prev = *keep;
