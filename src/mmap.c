@@ -299,26 +299,26 @@ VKI_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 
 /* Under the lock: unmap the pieces of [s, e); what is not the program's
  * mapping (guard pages, free space, other owners) is left alone, as the
- * kernel leaves unmapped holes alone.  0 or -1 with errno. */
+ * kernel leaves unmapped holes alone.  Splits first, so that running out of
+ * metadata fails the call before anything is unmapped.  0 or -1 (errno). */
 static int unmap_locked(uintptr_t s, uintptr_t e, uint32_t stack)
 {
+	struct vki_area *a = vki_arena_busy_from(s);
+	if (is_piece(a) && a->node.key < s && s < vki_area_data_end(a) && !vki_arena_split(a, s))
+		return fail(ENOMEM);
+	a = vki_arena_busy_from(e - 1);
+	if (is_piece(a) && a->node.key < e && e < vki_area_data_end(a) && !vki_arena_split(a, e))
+		return fail(ENOMEM);
 	for (uintptr_t p = s; p < e;) {
-		struct vki_area *a = vki_arena_busy_from(p);
+		a = vki_arena_busy_from(p);
 		if (!a || a->node.key >= e)
 			break;
-		uintptr_t ds = a->node.key > p ? a->node.key : p;
-		uintptr_t de = vki_area_data_end(a) < e ? vki_area_data_end(a) : e;
-		if (!is_piece(a) || ds >= de) {
-			p = a->end;
-			continue;
-		}
-		if (ds > a->node.key && !(a = vki_arena_split(a, ds)))
-			return fail(ENOMEM);
-		if (de < vki_area_data_end(a) && !vki_arena_split(a, de))
-			return fail(ENOMEM);
-		if ((a->owner_data & MD_REAL) && vki_os_arena_restore(ds, de - ds))
-			return -1; /* as the kernel: ENOMEM, still mapped */
 		p = a->end;
+		if (!is_piece(a) || a->node.key < s) /* s in its guard page */
+			continue;
+		uintptr_t de = vki_area_data_end(a);
+		if ((a->owner_data & MD_REAL) && vki_os_arena_restore(a->node.key, de - a->node.key))
+			return -1; /* as the kernel: ENOMEM, this piece still mapped */
 		vki_arena_retire(a, stack);
 	}
 	vki_arena_purge_if_needed();

@@ -158,6 +158,17 @@ TEST(partial_munmap_splits)
 	EXPECT_EQ(munmap(p, 20 * PG), 0);
 	EXPECT_EQ(munmap(p, 20 * PG), 0);
 	EXPECT(munmap(p + 1, PG) == -1 && errno == EINVAL);
+	/* A range starting in a guard page leaves the mapping below alone. */
+	vk_purge();
+	char *x = mmap(NULL, 2 * PG, RWP, ANON, -1, 0);
+	char *y = mmap(NULL, 2 * PG, RWP, ANON, -1, 0);
+	EXPECT_EQ((uintptr_t)y, (uintptr_t)x + 3 * PG);
+	EXPECT_EQ(munmap(x + 2 * PG, 2 * PG), 0);
+	EXPECT_EQ(info(x).state, VKI_AREA_BUSY);
+	EXPECT_EQ(info(y).state, VKI_AREA_LAZY);
+	EXPECT_EQ(info(y + PG).state, VKI_AREA_BUSY);
+	munmap(x, 2 * PG);
+	munmap(y, 2 * PG);
 	EXPECT_CLEAN();
 }
 
