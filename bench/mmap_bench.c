@@ -18,6 +18,8 @@
  *                    mprotect and written: shadow pages, resident set.
  *   speed SIZE N     N times mmap SIZE anonymous, write one byte per page,
  *                    munmap: ns per cycle.
+ *   million N        N live anonymous mappings of 100 bytes, every 64th written:
+ *                    VMAs in /proc/self/maps (vm.max_map_count is 65530).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -124,8 +126,46 @@ static int speed(size_t size, long n)
 	return 0;
 }
 
+static long vmas(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int million(long n)
+{
+	char **m = calloc((size_t)n, sizeof(*m));
+	long v0 = vmas();
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		m[i] = mmap(NULL, 100, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m[i] == MAP_FAILED) {
+			printf("million live=%ld mmap failed (vmas %ld)\n", i, vmas());
+			return 1;
+		}
+		if (i % 64 == 0)
+			m[i][99] = 1; /* a few: a million touched pages are 4 GiB */
+	}
+	double t1 = now();
+	long v1 = vmas();
+	for (long i = 0; i < n; i++)
+		munmap(m[i], 100);
+	printf("million live=%ld vmas_before=%ld vmas_live=%ld map_s=%.2f unmap_s=%.2f\n", n, v0, v1,
+	       t1 - t0, now() - t1);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "million"))
+		return million(atol(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "cycles"))
 		return cycles(atol(argv[2]), argc > 3 && !strcmp(argv[3], "hint"));
 	if (argc >= 2 && !strcmp(argv[1], "reserve"))

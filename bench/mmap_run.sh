@@ -29,7 +29,13 @@ for v in vk asan raw; do
 	nice "$bin/mmap_bench-$v" reserve
 done
 echo
-echo "3. anonymous mmap + write one byte per page + munmap, $n cycles: ns per cycle"
+echo "3. one million live anonymous mappings of 100 bytes: VMAs (vm.max_map_count 65530)"
+for v in vk raw; do
+	printf '   %-5s ' $v
+	nice "$bin/mmap_bench-$v" million 1000000
+done
+echo
+echo "4. anonymous mmap + write one byte per page + munmap, $n cycles: ns per cycle"
 for size in 4096 65536 1048576; do
 	line="   size $size:"
 	for v in raw vk asan; do

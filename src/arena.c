@@ -532,6 +532,8 @@ bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
 	uintptr_t addr = (uintptr_t)p;
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	if (a && a->owner == VKI_OWNER_MMAP)
+		a = NULL; /* the program's mmap mapping: only munmap frees it */
 	if (!a) {
 		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
 		vki_arena_unlock();
