@@ -161,6 +161,15 @@ static int isolate(uintptr_t s, uintptr_t e)
 	for (struct vki_area *a = vki_arena_busy_from(s); a && a->node.key < (e); \
 	     a = vki_arena_busy_from(a->end))
 
+/* After a failed change: pieces whose pages are still inaccessible lose
+ * the shadow given to them in advance. */
+static void undo_shadow(uintptr_t s, uintptr_t e)
+{
+	FOR_EACH_PIECE(a, s, e)
+		if (!prot_accessible((int)(a->owner_data & MD_PROT_MASK)))
+			vki_arena_set_shadow(a, false);
+}
+
 static int fail(int err)
 {
 	errno = err;
@@ -240,10 +249,13 @@ static void *fixed_over(uintptr_t s, size_t len, int prot, int flags, int fd, of
 		goto out;
 	if (access)
 		FOR_EACH_PIECE(a, s, e)
-			if (vki_arena_set_shadow(a, true))
+			if (vki_arena_set_shadow(a, true)) {
+				undo_shadow(s, e);
 				goto out;
+			}
 	if (vki_os_map_fixed(s, e - s, prot, flags, fd, off)) {
 		err = errno;
+		undo_shadow(s, e);
 		goto out;
 	}
 	uint32_t tid = (uint32_t)vki_os_gettid();
@@ -357,10 +369,13 @@ VKI_EXPORT int mprotect(void *addr, size_t len, int prot)
 	 * between the two passes the check and meets the old protection. */
 	if (access)
 		FOR_EACH_PIECE(a, s, e)
-			if (vki_arena_set_shadow(a, true))
+			if (vki_arena_set_shadow(a, true)) {
+				undo_shadow(s, e);
 				goto out;
+			}
 	if (vki_os_protect(s, e - s, prot)) {
 		err = errno;
+		undo_shadow(s, e);
 		goto out;
 	}
 	FOR_EACH_PIECE(a, s, e) {
