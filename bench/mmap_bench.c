@@ -16,8 +16,9 @@
  *                    requests through, so it is run without).
  *   reserve          8 GiB PROT_NONE reservation, 1 MiB committed with
  *                    mprotect and written: shadow pages, resident set.
- *   speed SIZE N     N times mmap SIZE anonymous, write one byte per page,
- *                    munmap: ns per cycle.
+ *   speed SIZE N [one]  N times mmap SIZE anonymous, write one byte per
+ *                    page (or, with "one", a single byte), munmap: ns per
+ *                    cycle.
  *   million N        N live anonymous mappings of 100 bytes, every 64th written:
  *                    VMAs in /proc/self/maps (vm.max_map_count is 65530).
  */
@@ -110,15 +111,16 @@ static int reserve(void)
 	return 0;
 }
 
-static int speed(size_t size, long n)
+static int speed(size_t size, long n, int one)
 {
+	size_t stride = one ? size : 4096;
 	double t0 = now();
 	for (long i = 0; i < n; i++) {
 		volatile char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return 1;
-		for (size_t o = 0; o < size; o += 4096)
+		for (size_t o = 0; o < size; o += stride)
 			p[o] = 1;
 		munmap((void *)p, size);
 	}
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "reserve"))
 		return reserve();
 	if (argc >= 4 && !strcmp(argv[1], "speed"))
-		return speed((size_t)atol(argv[2]), atol(argv[3]));
-	fprintf(stderr, "usage: mmap_bench cycles N [hint] | reserve | speed SIZE N\n");
+		return speed((size_t)atol(argv[2]), atol(argv[3]), argc > 4 && !strcmp(argv[4], "one"));
+	fprintf(stderr, "usage: mmap_bench cycles N [hint] | reserve | speed SIZE N [one] | million N\n");
 	return 2;
 }
