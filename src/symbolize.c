@@ -20,8 +20,9 @@
  * to the symbol table are module-relative (pc minus the load bias), which is
  * right for PIE executables and shared libraries alike.
  *
- * The system calls here (readlink, open and mmap of the module files) are
- * used by this file alone and only on the report path.
+ * The system calls here (readlink, open of the module files) are used by
+ * this file alone and only on the report path; the module files are mapped
+ * through os.c (the program's mmap is mmap.c's).
  */
 #include "vk_internal.h"
 
