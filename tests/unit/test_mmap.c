@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #define RWP (PROT_READ | PROT_WRITE)
@@ -349,6 +350,86 @@ TEST(hundred_thousand_mappings)
 	EXPECT_INVARIANTS();
 	for (int i = 1; i < N; i += 2)
 		munmap(m[i], 100);
+	EXPECT_CLEAN();
+}
+
+/* vk_vfree of the program's mapping is an invalid free; it stays mapped. */
+TEST(vfree_of_a_mapping_is_invalid)
+{
+	char *p = mmap(NULL, PG, RWP, ANON, -1, 0);
+	EXPECT_REPORT(vk_vfree(p));
+	EXPECT_EQ(info(p).state, VKI_AREA_BUSY);
+	p[0] = 1;
+	EXPECT_EQ(munmap(p, PG), 0);
+	EXPECT_CLEAN();
+}
+
+static void handler_a(int sig) { (void)sig; }
+static void handler_b(int sig, siginfo_t *si, void *uc) { (void)sig, (void)si, (void)uc; }
+
+/* The program's SIGSEGV handler is kept above ours: sigaction and signal
+ * report the program's own, the kernel keeps ours. */
+TEST(sigaction_keeps_ours_first)
+{
+	struct sigaction kern, old, sa = { 0 };
+	sa.sa_handler = handler_a;
+	sigemptyset(&sa.sa_mask);
+	EXPECT_EQ(sigaction(SIGSEGV, &sa, &old), 0);
+	EXPECT(old.sa_handler == SIG_DFL);
+	EXPECT(vki_signal_program_handles(SIGSEGV));
+	EXPECT(signal(SIGSEGV, SIG_DFL) == handler_a);
+	EXPECT(!vki_signal_program_handles(SIGSEGV));
+	sa.sa_sigaction = handler_b;
+	sa.sa_flags = SA_SIGINFO;
+	EXPECT_EQ(sigaction(SIGBUS, &sa, NULL), 0);
+	EXPECT_EQ(sigaction(SIGBUS, NULL, &old), 0);
+	EXPECT(old.sa_sigaction == handler_b);
+	/* The kernel's view: still vkasan's handler, for both. */
+	vki_os_sigaction(SIGSEGV, NULL, &kern);
+	EXPECT(kern.sa_sigaction != handler_b && kern.sa_handler != SIG_DFL);
+	vki_os_sigaction(SIGBUS, NULL, &kern);
+	EXPECT(kern.sa_sigaction != handler_b);
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = 0;
+	EXPECT_EQ(sigaction(SIGBUS, &sa, NULL), 0);
+	/* Other signals are the kernel's business. */
+	EXPECT(signal(SIGUSR1, handler_a) != SIG_ERR);
+	vki_os_sigaction(SIGUSR1, NULL, &kern);
+	EXPECT(kern.sa_handler == handler_a);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+/* Two threads mapping, protecting, remapping and unmapping at once. */
+static void *churn(void *arg)
+{
+	uint64_t seed = (uintptr_t)arg;
+	for (int i = 0; i < 3000; i++) {
+		size_t n = (1 + vtx_rand(&seed) % 8) * PG;
+		char *p = mmap(NULL, n, i % 5 ? RWP : PROT_NONE, ANON, -1, 0);
+		if (p == MAP_FAILED)
+			return (void *)1;
+		if (i % 5 == 0 && mprotect(p, PG, RWP))
+			return (void *)2;
+		p[0] = 1;
+		if (n > PG && munmap(p + PG, PG))
+			return (void *)3;
+		if (munmap(p, n))
+			return (void *)4;
+	}
+	return NULL;
+}
+
+TEST(threads)
+{
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, churn, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < 2; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		EXPECT(r == NULL);
+	}
+	EXPECT_INVARIANTS();
 	EXPECT_CLEAN();
 }
 
