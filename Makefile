@@ -33,7 +33,8 @@ INLINE_O := $(B)/lib/vkasan-inline.o
 # The runtime never calls what it intercepts (or the allocator it checks):
 # no runtime object may reference these names.  An engineer adding an
 # interceptor adds its name here; rt-check fails the build otherwise.
-RT_FORBIDDEN := memset memcpy memmove strlen strcpy malloc free calloc realloc
+RT_FORBIDDEN := memset memcpy memmove strlen strcpy malloc free calloc realloc \
+	mmap mmap64 munmap mremap mprotect madvise sigaction signal
 RT_CHECK := $(B)/obj/rt-check.stamp
 
 # The layout's one source of truth: the shadow offset the wrapper gives

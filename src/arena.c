@@ -49,6 +49,10 @@ static struct {
 	uint64_t alloc_failures; /* atomic only: counted with or without the lock */
 } st;
 
+/* Free space may hold old data: decommit=0, or a decommit failed.  Then a
+ * mapping that must read as zero is decommitted when handed out. */
+static bool dirty_free;
+
 #define AREA(n) ((struct vki_area *)(n))
 
 /* ---------------------------------------------------------------- metadata */
@@ -278,8 +282,8 @@ static void data_flush(struct data_run *r)
 {
 	if (r->start >= r->end)
 		return;
-	if (vki_opt.decommit)
-		vki_os_decommit(r->start, r->end - r->start);
+	if (!vki_opt.decommit || vki_os_decommit(r->start, r->end - r->start))
+		dirty_free = true;
 	r->start = r->end = 0;
 }
 
@@ -310,6 +314,32 @@ static void sweep_debt(struct vki_release_batch *b)
 	vki_shadow_release_flush(b);
 }
 
+static struct vki_area *area_ending_at(uintptr_t at);
+static struct vki_area *area_starting_at(uintptr_t at);
+
+static bool shadowless(const struct vki_area *a)
+{
+	return a->state == VKI_AREA_FREE || a->noshadow;
+}
+
+/*
+ * The release rule (shadow.c) widens by a window when the free region
+ * around a freed area covers it.  Inaccessible mmap pieces (noshadow) need
+ * no shadow either: count them, and the free regions beyond them, as free
+ * for that purpose, as far as one window around [start, end).  Without
+ * such pieces [*fs, *fe) is already the merged free region and stays.
+ */
+static void shadowless_extent(uintptr_t start, uintptr_t end, uintptr_t *fs, uintptr_t *fe)
+{
+	uintptr_t lo = VKI_ROUND_DOWN(start, VKI_WINDOW_SIZE);
+	uintptr_t hi = VKI_ROUND_UP(end, VKI_WINDOW_SIZE);
+	struct vki_area *a;
+	while (*fs > lo && (a = area_ending_at(*fs)) && shadowless(a))
+		*fs = a->node.key;
+	while (*fe < hi && (a = area_starting_at(*fe)) && shadowless(a))
+		*fe = a->end;
+}
+
 static void purge_locked(void)
 {
 	struct vki_release_batch b = { 0 };
@@ -331,9 +361,9 @@ static void purge_locked(void)
 		a->guarded = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
-		uintptr_t rs, re;
-		if (vki_opt.shadow &&
-		    vki_shadow_release_range(start, end, f->node.key, f->end, &rs, &re))
+		uintptr_t rs, re, fs = f->node.key, fe = f->end;
+		shadowless_extent(start, end, &fs, &fe);
+		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re))
 			vki_shadow_release_add(&b, rs, re);
 		data_add(&d, start, end);
 	}
@@ -411,21 +441,28 @@ static void area_unreserve(struct vki_area *a)
 }
 
 /* Step 2, populate (lock held): every window of the range backed; the
- * bytes are all poisoned (0xF8) until step 4. */
-static int area_populate(struct vki_area *a)
+ * bytes are all poisoned (0xF8) until step 4.  A shadowless mapping (mmap
+ * PROT_NONE) skips it; one that must read as zero on dirty free space is
+ * decommitted first. */
+static int area_populate(struct vki_area *a, const struct vki_area_req *req)
 {
-	return vki_opt.shadow ? vki_shadow_populate(a->node.key, a->end) : 0;
+	if (req->zero && dirty_free && vki_os_decommit(a->node.key, a->end - a->node.key))
+		return -1;
+	return req->shadow ? vki_shadow_populate(a->node.key, a->end) : 0;
 }
 
 /* Step 3, publish (lock held): the mapping is live and findable. */
-static void area_publish(struct vki_area *a, size_t size, uint8_t owner, uint32_t stack)
+static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 {
+	size_t size = req->size;
 	a->size = size;
-	a->owner = owner;
-	a->alloc_stack = stack;
+	a->owner = req->owner;
+	a->priv = req->priv;
+	a->alloc_stack = req->stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_BUSY;
-	a->settling = vki_opt.shadow;
+	a->noshadow = !req->shadow && vki_opt.shadow;
+	a->settling = req->shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
 }
@@ -435,7 +472,7 @@ static void area_publish(struct vki_area *a, size_t size, uint8_t owner, uint32_
  * cleared the invariant walk does not judge this mapping's shadow. */
 static void area_unpoison(struct vki_area *a, size_t size)
 {
-	if (vki_opt.shadow) {
+	if (!a->noshadow && vki_opt.shadow) {
 		vki_shadow_unpoison(a->node.key, size);
 		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
 	}
@@ -443,6 +480,17 @@ static void area_unpoison(struct vki_area *a, size_t size)
 
 void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 {
+	struct vki_area_req req = {
+		.size = size, .align = align, .owner = owner, .stack = stack, .shadow = true
+	};
+	return vki_area_alloc_ex(&req);
+}
+
+void *vki_area_alloc_ex(const struct vki_area_req *in)
+{
+	struct vki_area_req r = *in, *req = &r;
+	size_t size = r.size, align = r.align;
+	r.shadow = r.shadow && vki_opt.shadow;
 	vki_init();
 	vki_thread_enter(); /* this thread's signal stack, once */
 	if (!vki_arena_base)
@@ -458,7 +506,7 @@ void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 
 	vki_arena_lock();
 	struct vki_area *a = area_reserve(len, align);
-	if (a && area_populate(a)) {
+	if (a && area_populate(a, req)) {
 		area_unreserve(a);
 		a = NULL;
 	}
@@ -467,7 +515,7 @@ void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 		vki_arena_unlock();
 		return NULL;
 	}
-	area_publish(a, size, owner, stack);
+	area_publish(a, req);
 	vki_arena_unlock();
 	area_unpoison(a, size);
 	return (void *)a->node.key;
@@ -478,7 +526,7 @@ static void area_unpublish(struct vki_area *a, uint32_t stack)
 {
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
-	if (vki_opt.shadow)
+	if (vki_opt.shadow && !a->noshadow)
 		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
 	a->free_stack = stack;
 	a->free_tid = (uint32_t)vki_os_gettid();
@@ -498,8 +546,7 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 		return false;
 	}
 	area_unpublish(a, stack);
-	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_locked();
+	vki_arena_purge_if_needed();
 	vki_arena_unlock();
 	return true;
 }
@@ -536,6 +583,102 @@ bool vki_area_set_priv(uintptr_t addr, uint8_t owner, uintptr_t priv)
 	return ok;
 }
 
+/* ---------------------------------------------------------------- mmap pieces */
+
+/*
+ * For an owner that splits and re-protects its mappings in place (mmap.c,
+ * the program's mmap/munmap/mprotect): the area is cut into pieces that
+ * keep owner, stacks and word; only the top piece keeps the guard page
+ * (noguard on the others); an inaccessible piece gives its shadow back
+ * (noshadow).  All with the arena lock held.
+ */
+
+void vki_arena_retire(struct vki_area *a, uint32_t stack)
+{
+	area_unpublish(a, stack);
+}
+
+void vki_arena_purge_if_needed(void)
+{
+	if (st.lazy_bytes > vki_opt.lazy_max)
+		purge_locked();
+}
+
+struct vki_area *vki_arena_busy_from(uintptr_t addr)
+{
+	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
+	if (a && addr < a->end)
+		return a;
+	return AREA(vki_tree_ceil(&busy_tree, addr));
+}
+
+/* Neighbours in any tree, for shadowless_extent. */
+static struct vki_area *area_ending_at(uintptr_t at)
+{
+	struct vki_tree *trees[3] = { &free_tree, &busy_tree, &lazy_tree };
+	for (int i = 0; i < 3; i++) {
+		struct vki_area *a = AREA(vki_tree_floor(trees[i], at - 1));
+		if (a && a->end == at)
+			return a;
+	}
+	return NULL;
+}
+
+static struct vki_area *area_starting_at(uintptr_t at)
+{
+	struct vki_tree *trees[3] = { &free_tree, &busy_tree, &lazy_tree };
+	for (int i = 0; i < 3; i++) {
+		struct vki_area *a = AREA(vki_tree_find(trees[i], at));
+		if (a)
+			return a;
+	}
+	return NULL;
+}
+
+struct vki_area *vki_arena_split(struct vki_area *a, uintptr_t at)
+{
+	VKI_CHECK(a->state == VKI_AREA_BUSY && at > a->node.key && at < vki_area_data_end(a) &&
+		  !(at & (VKI_PAGE_SIZE - 1)) && !(a->size & (VKI_PAGE_SIZE - 1)));
+	struct vki_area *b = meta_alloc();
+	if (!b)
+		return NULL;
+	*b = *a;
+	b->node.left = b->node.right = NULL;
+	b->node.key = at;
+	b->size = a->size - (at - a->node.key);
+	a->end = at;
+	a->size = at - a->node.key;
+	a->noguard = 1;
+	a->guarded = 0; /* the guard page went up with b */
+	vki_tree_insert(&busy_tree, &b->node);
+	return b;
+}
+
+int vki_arena_set_shadow(struct vki_area *a, bool on)
+{
+	if (!vki_opt.shadow || a->noshadow == !on)
+		return 0;
+	uintptr_t start = a->node.key, end = a->end;
+	if (on) {
+		if (vki_shadow_populate(start, end))
+			return -1;
+		vki_shadow_unpoison(start, a->size);
+		a->noshadow = 0;
+		return 0;
+	}
+	vki_shadow_poison(start, end, VKI_SHADOW_VMALLOC_INVALID);
+	a->noshadow = 1;
+	/* Release what only this piece (and shadowless neighbours) used. */
+	uintptr_t fs = start, fe = end, rs, re;
+	shadowless_extent(start, end, &fs, &fe);
+	if (vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+		struct vki_release_batch b = { 0 };
+		vki_shadow_release_add(&b, rs, re);
+		vki_shadow_release_flush(&b);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- queries */
 
 bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
@@ -561,6 +704,8 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 		out->free_stack = a->free_stack;
 		out->alloc_tid = a->alloc_tid;
 		out->free_tid = a->free_tid;
+		out->noguard = a->noguard;
+		out->noshadow = a->noshadow;
 	}
 	if (!held)
 		vki_arena_unlock();
@@ -647,7 +792,8 @@ int vki_arena_verify(void)
 		}
 		if (k == 1) {
 			live += a->size;
-			if (VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE != a->end - a->node.key) {
+			if (VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + (a->noguard ? 0 : VKI_PAGE_SIZE) !=
+			    a->end - a->node.key) {
 				vki_printf("vkasan: invariant: mapping %p size %lu vs length %lu\n",
 					   (void *)at, (unsigned long)a->size,
 					   (unsigned long)(a->end - at));

@@ -30,7 +30,7 @@ static const struct opt_desc opt_table[] = {
 
 /* Options the arena is built around: changing them on a running arena would
  * leave mappings with guard pages or shadow they do not expect. */
-static const char *const startup_only[] = { "arena_size", "shadow" };
+static const char *const startup_only[] = { "arena_size", "shadow", "mmap" };
 static bool started;
 
 void vki_options_freeze(void)

@@ -39,6 +39,36 @@
 #define MADV_GUARD_REMOVE 103
 #endif
 
+/* ---------------------------------------------------------------- raw calls */
+
+/*
+ * The program's mmap, munmap, mprotect, madvise and mremap are ours when the
+ * runtime is linked in (mmap.c), and so are sigaction and signal: the
+ * runtime reaches the kernel's with raw system calls, and the C library's
+ * sigaction under its other exported name.
+ */
+extern int __sigaction(int sig, const struct sigaction *sa, struct sigaction *old);
+
+static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static int sys_munmap(void *addr, size_t len)
+{
+	return (int)syscall(SYS_munmap, addr, len);
+}
+
+static int sys_mprotect(void *addr, size_t len, int prot)
+{
+	return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+static int sys_madvise(void *addr, size_t len, int advice)
+{
+	return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
 /* ---------------------------------------------------------------- injection */
 
 static unsigned long call_count, fail_count;
@@ -67,17 +97,17 @@ void *vki_os_reserve(uintptr_t addr, size_t len, enum vki_os_kind kind)
 {
 	if (inject_failure(kind))
 		return NULL;
-	void *p = mmap((void *)addr, len, PROT_NONE,
+	void *p = sys_mmap((void *)addr, len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	if ((uintptr_t)p != addr) { /* kernels before 4.17 ignore NOREPLACE */
-		munmap(p, len);
+		sys_munmap(p, len);
 		errno = EEXIST;
 		return NULL;
 	}
 	/* Huge pages would make a one-page populate fault in 2 MiB. */
-	madvise(p, len, MADV_NOHUGEPAGE);
+	sys_madvise(p, len, MADV_NOHUGEPAGE);
 	return p;
 }
 
@@ -85,31 +115,31 @@ void *vki_os_map_anywhere(size_t len, enum vki_os_kind kind)
 {
 	if (inject_failure(kind))
 		return NULL;
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	void *p = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
 void vki_os_unmap(void *p, size_t len)
 {
-	munmap(p, len);
+	sys_munmap(p, len);
 }
 
 int vki_os_map_shadow(uintptr_t addr, size_t len, bool accessible)
 {
-	void *p = mmap((void *)addr, len, accessible ? PROT_READ | PROT_WRITE : PROT_NONE,
+	void *p = sys_mmap((void *)addr, len, accessible ? PROT_READ | PROT_WRITE : PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	if ((uintptr_t)p != addr) { /* kernels before 4.17 ignore NOREPLACE */
-		munmap(p, len);
+		sys_munmap(p, len);
 		errno = EEXIST;
 		return -1;
 	}
 	/* Terabytes of zeros: no huge pages (a 1-byte poison would back 2 MiB),
 	 * and nothing of it in a core dump. */
-	madvise(p, len, MADV_NOHUGEPAGE);
-	madvise(p, len, MADV_DONTDUMP);
+	sys_madvise(p, len, MADV_NOHUGEPAGE);
+	sys_madvise(p, len, MADV_DONTDUMP);
 	return 0;
 }
 
@@ -119,11 +149,11 @@ bool vki_os_has_guard_markers(void)
 {
 	if (guard_markers < 0) {
 		/* Probe on a scratch page: EINVAL means the kernel is too old. */
-		void *p = mmap(NULL, VKI_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		void *p = sys_mmap(NULL, VKI_PAGE_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		int ok = p != MAP_FAILED && madvise(p, VKI_PAGE_SIZE, MADV_GUARD_INSTALL) == 0;
+		int ok = p != MAP_FAILED && sys_madvise(p, VKI_PAGE_SIZE, MADV_GUARD_INSTALL) == 0;
 		if (p != MAP_FAILED)
-			munmap(p, VKI_PAGE_SIZE);
+			sys_munmap(p, VKI_PAGE_SIZE);
 		guard_markers = ok;
 	}
 	return guard_markers;
@@ -135,10 +165,10 @@ int vki_os_commit(uintptr_t addr, size_t len, bool markers)
 		return -1;
 	if (markers && !vki_os_has_guard_markers())
 		return 0; /* stays PROT_NONE; populate will mprotect */
-	if (mprotect((void *)addr, len, PROT_READ | PROT_WRITE))
+	if (sys_mprotect((void *)addr, len, PROT_READ | PROT_WRITE))
 		return -1;
-	if (markers && madvise((void *)addr, len, MADV_GUARD_INSTALL)) {
-		mprotect((void *)addr, len, PROT_NONE);
+	if (markers && sys_madvise((void *)addr, len, MADV_GUARD_INSTALL)) {
+		sys_mprotect((void *)addr, len, PROT_NONE);
 		return -1;
 	}
 	return 0;
@@ -149,9 +179,9 @@ int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind)
 	if (inject_failure(kind))
 		return -1;
 	if (vki_os_has_guard_markers())
-		return madvise((void *)addr, len, MADV_GUARD_INSTALL);
+		return sys_madvise((void *)addr, len, MADV_GUARD_INSTALL);
 	/* Old kernel: replace with fresh PROT_NONE pages (frees the old ones). */
-	void *p = mmap((void *)addr, len, PROT_NONE,
+	void *p = sys_mmap((void *)addr, len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	return p == MAP_FAILED ? -1 : 0;
 }
@@ -161,20 +191,96 @@ int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind)
 	if (inject_failure(kind))
 		return -1;
 	if (vki_os_has_guard_markers())
-		return madvise((void *)addr, len, MADV_GUARD_REMOVE);
-	return mprotect((void *)addr, len, PROT_READ | PROT_WRITE);
+		return sys_madvise((void *)addr, len, MADV_GUARD_REMOVE);
+	return sys_mprotect((void *)addr, len, PROT_READ | PROT_WRITE);
 }
 
 int vki_os_decommit(uintptr_t addr, size_t len)
 {
 	if (inject_failure(VKI_OS_DECOMMIT))
 		return -1;
-	return madvise((void *)addr, len, MADV_DONTNEED);
+	return sys_madvise((void *)addr, len, MADV_DONTNEED);
 }
 
 int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec)
 {
 	return mincore((void *)addr, len, vec);
+}
+
+/* ---------------------------------------------------------------- the program's mappings */
+
+/*
+ * For mmap.c.  The pass-through calls are the kernel's own and are never
+ * injected; the calls that place a program's mapping in the arena (kind
+ * VKI_OS_MMAP) are, so that a failed routing is tested.
+ */
+void *vki_os_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	return sys_mmap(addr, len, prot, flags, fd, off);
+}
+
+int vki_os_munmap(void *addr, size_t len)
+{
+	return sys_munmap(addr, len);
+}
+
+int vki_os_mprotect(void *addr, size_t len, int prot)
+{
+	return sys_mprotect(addr, len, prot);
+}
+
+int vki_os_madvise(void *addr, size_t len, int advice)
+{
+	return sys_madvise(addr, len, advice);
+}
+
+void *vki_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *newaddr)
+{
+	return (void *)syscall(SYS_mremap, old, oldlen, newlen, flags, newaddr);
+}
+
+int vki_os_map_fixed(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
+{
+	if (inject_failure(VKI_OS_MMAP))
+		return -1;
+	flags = (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED;
+	void *p = sys_mmap((void *)addr, len, prot, flags, fd, off);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+int vki_os_protect(uintptr_t addr, size_t len, int prot)
+{
+	if (inject_failure(VKI_OS_MMAP))
+		return -1;
+	return sys_mprotect((void *)addr, len, prot);
+}
+
+/* Back to what a committed arena range is (fresh zero pages, RW, private,
+ * NORESERVE, no huge pages), so that the kernel merges it into the arena's
+ * mapping again.  Not injected: the caller cannot undo what preceded it. */
+int vki_os_arena_restore(uintptr_t addr, size_t len)
+{
+	void *p = sys_mmap((void *)addr, len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	sys_madvise(p, len, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+void *vki_os_map_file(int fd, size_t len)
+{
+	void *p = sys_mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+long vki_os_fd_path(int fd, char *buf, size_t size)
+{
+	char link[64];
+	vki_snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	long n = (long)readlink(link, buf, size - 1);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
 }
 
 /* ---------------------------------------------------------------- files */
@@ -280,7 +386,7 @@ void vki_os_thread_name(char *buf, size_t size)
 
 int vki_os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
 {
-	return sigaction(sig, sa, old);
+	return __sigaction(sig, sa, old);
 }
 
 void vki_os_raise(int sig)
@@ -295,21 +401,21 @@ void vki_os_raise(int sig)
  */
 void *vki_os_map_stack(size_t size)
 {
-	char *m = mmap(NULL, size + VKI_PAGE_SIZE, PROT_READ | PROT_WRITE,
+	char *m = sys_mmap(NULL, size + VKI_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	/* The lowest page faults, so an overflow of the handler is loud. */
 	if (vki_os_has_guard_markers())
-		madvise(m, VKI_PAGE_SIZE, MADV_GUARD_INSTALL);
+		sys_madvise(m, VKI_PAGE_SIZE, MADV_GUARD_INSTALL);
 	else
-		mprotect(m, VKI_PAGE_SIZE, PROT_NONE);
+		sys_mprotect(m, VKI_PAGE_SIZE, PROT_NONE);
 	return m + VKI_PAGE_SIZE;
 }
 
 void vki_os_unmap_stack(void *sp, size_t size)
 {
-	munmap((char *)sp - VKI_PAGE_SIZE, size + VKI_PAGE_SIZE);
+	sys_munmap((char *)sp - VKI_PAGE_SIZE, size + VKI_PAGE_SIZE);
 }
 
 int vki_os_altstack_get(void **sp, size_t *size, bool *on_it)
@@ -344,7 +450,9 @@ void vki_os_exit(int status)
 
 void vki_os_abort(void)
 {
-	signal(SIGABRT, SIG_DFL);
+	struct sigaction dfl = { 0 };
+	dfl.sa_handler = SIG_DFL; /* not signal(): the program's, intercepted */
+	vki_os_sigaction(SIGABRT, &dfl, NULL);
 	abort();
 }
 

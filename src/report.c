@@ -56,6 +56,7 @@ static bool peek_ok;
 /* The owners of memory and their hooks, indexed by enum vki_owner. */
 static const struct vki_owner_ops *const owners[VKI_OWNER_COUNT] = {
 	[VKI_OWNER_VMALLOC] = &vki_vmalloc_ops,
+	[VKI_OWNER_MMAP] = &vki_mmap_ops,
 	[VKI_OWNER_FREE] = &vki_free_ops,
 	[VKI_OWNER_OUTSIDE] = &vki_outside_ops,
 };
@@ -84,8 +85,15 @@ static bool report_begin(void)
 	vki_symbolize_reset();
 	peek_page = 1;
 	vki_stream_begin();
-	P("%s\n", SEPARATOR);
 	return true;
+}
+
+/* The owner said there is nothing to report (d->let_fault): nothing was
+ * printed yet, give the lock back. */
+static void report_cancel(void)
+{
+	vki_stream_end();
+	vki_spin_unlock(&report_lock);
 }
 
 /* Halt as the options say; a fault cannot be resumed, so it always halts. */
@@ -325,6 +333,7 @@ static void describe(struct vki_desc *d)
 /* Phase two: the report from the desc; frames[0] is the faulting pc. */
 static void print(const struct vki_desc *d, const uintptr_t *frames, int n)
 {
+	P("%s\n", SEPARATOR);
 	symbolize_all(frames, n, d);
 	char fn[256];
 	vki_symbolize_function(frames[0], d->fault, fn, sizeof(fn));
@@ -354,10 +363,14 @@ void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc)
 {
 	if (!report_begin())
 		return;
-	uintptr_t frames[MAX_FRAMES];
-	int n = trace_from(pc, frames, vki_stack_capture(frames, MAX_FRAMES, 0));
 	struct vki_desc d = { .addr = addr, .size = size, .is_write = is_write };
 	describe(&d);
+	if (d.let_fault) { /* e.g. PROT_NONE mmap pages: the access faults by itself */
+		report_cancel();
+		return;
+	}
+	uintptr_t frames[MAX_FRAMES];
+	int n = trace_from(pc, frames, vki_stack_capture(frames, MAX_FRAMES, 0));
 	print(&d, frames, n);
 	report_end(false);
 }

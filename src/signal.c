@@ -27,6 +27,7 @@
 #include <signal.h>
 
 static struct sigaction old_segv, old_bus;
+static bool installed; /* our handler is in place: the program's are kept above */
 
 static struct sigaction *old_action(int sig)
 {
@@ -86,11 +87,59 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		 * poison and let the check report the exact access. */
 		if (vki_fullshadow_resume(uc, (uintptr_t)si->si_addr))
 			return;
+		/* A PROT_NONE page of the program's own mapping (a write
+		 * barrier, a lazy loader): its handler decides, and only
+		 * without one is it a report. */
+		int mine = mem == (uintptr_t)si->si_addr ? vki_mmap_fault_is_program(mem) : 0;
+		if (mine == 2 || (mine == 1 && vki_signal_program_handles(sig))) {
+			chain(sig, si, uc);
+			return;
+		}
 		vki_report_fault(mem, vki_arch_fault_is_write(uc), uc);
 		/* Only reached when the report was suppressed (max_reports):
 		 * the access cannot be resumed either way. */
 	}
 	chain(sig, si, uc);
+}
+
+/* ---------------------------------------------------------------- the program's handler */
+
+/*
+ * mmap.c's sigaction and signal land here for SIGSEGV and SIGBUS once our
+ * handler is installed: the program's handler is kept as the one we chain
+ * to, and ours stays first, so that inline checks reading released shadow
+ * still resume (the program's handler would not know that address) and a
+ * fault in the program's own PROT_NONE page still reaches the program.
+ */
+bool vki_signal_program_handles(int sig)
+{
+	const struct sigaction *old = old_action(sig);
+	if (old->sa_flags & SA_SIGINFO)
+		return old->sa_sigaction != NULL;
+	return old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN;
+}
+
+int vki_signal_program_action(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	/* handle_segv=0 set at run time: the program's call goes through. */
+	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&installed, __ATOMIC_ACQUIRE) ||
+	    !vki_opt.handle_segv)
+		return -1;
+	struct sigaction *keep = old_action(sig);
+	struct sigaction prev = *keep;
+	if (act) {
+		/* Block the signal while swapping, so that the handler never
+		 * sees half a struct. */
+		sigset_t block, saved;
+		sigemptyset(&block);
+		sigaddset(&block, sig);
+		pthread_sigmask(SIG_BLOCK, &block, &saved);
+		*keep = *act;
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	}
+	if (old)
+		*old = prev;
+	return 0;
 }
 
 int vki_signal_context_frames(void *ucontext, uintptr_t *frames, int max)
@@ -113,4 +162,5 @@ void vki_signal_init(void)
 	sigemptyset(&sa.sa_mask);
 	vki_os_sigaction(SIGSEGV, &sa, &old_segv);
 	vki_os_sigaction(SIGBUS, &sa, &old_bus);
+	__atomic_store_n(&installed, true, __ATOMIC_RELEASE);
 }

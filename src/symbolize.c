@@ -20,8 +20,9 @@
  * to the symbol table are module-relative (pc minus the load bias), which is
  * right for PIE executables and shared libraries alike.
  *
- * The system calls here (readlink, open and mmap of the module files) are
- * used by this file alone and only on the report path.
+ * The system calls here (readlink, open of the module files) are used by
+ * this file alone and only on the report path; the module files are mapped
+ * through os.c (the program's mmap is mmap.c's).
  */
 #include "vk_internal.h"
 
@@ -118,11 +119,11 @@ static bool elf_load(struct elf_file *e)
 	if (fd < 0)
 		return false;
 	struct stat st;
-	void *p = MAP_FAILED;
+	void *p = NULL;
 	if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(ElfW(Ehdr)))
-		p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		p = vki_os_map_file(fd, st.st_size);
 	close(fd);
-	if (p == MAP_FAILED)
+	if (!p)
 		return false;
 	e->map = p;
 	e->len = st.st_size;
@@ -151,7 +152,7 @@ static bool elf_load(struct elf_file *e)
 	e->strs_len = str->sh_size;
 	return true;
 bad:
-	munmap((void *)e->map, e->len);
+	vki_os_unmap((void *)e->map, e->len);
 	e->map = NULL;
 	return false;
 }

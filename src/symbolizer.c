@@ -138,9 +138,9 @@ static int tool_child(void *arg)
 	dfl.sa_handler = SIG_DFL;
 	for (int s = 1; s < NSIG; s++) {
 		struct sigaction old;
-		if (s != SIGKILL && s != SIGSTOP && !sigaction(s, NULL, &old) &&
+		if (s != SIGKILL && s != SIGSTOP && !vki_os_sigaction(s, NULL, &old) &&
 		    old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
-			sigaction(s, &dfl, NULL);
+			vki_os_sigaction(s, &dfl, NULL);
 	}
 	sigset_t none;
 	sigemptyset(&none);

@@ -8,7 +8,8 @@
  *   - trees and accounting (arena.c: vki_arena_verify);
  *   - the set of backed shadow windows is exactly the set of windows that
  *     intersect a live or lazily freed mapping, by the presence bitmap AND by
- *     mincore() on the shadow range;
+ *     mincore() on the shadow range; inaccessible (PROT_NONE) pieces of the
+ *     program's mmap mappings do not count, and read 0xF8 where backed;
  *   - shadow content: a live mapping of n bytes reads 0 for its first n / 8
  *     granules, n & 7 for a partial one, 0xF8 for the rest and its guard
  *     page; a lazily freed mapping and free space are 0xF8 wherever backed.
@@ -37,6 +38,8 @@ static void note_bad(struct walk *w, const char *what, uintptr_t a, unsigned v)
 static void mark_mapping(const struct vki_area *a, void *ctx)
 {
 	struct walk *w = ctx;
+	if (a->noshadow)
+		return; /* an inaccessible (PROT_NONE) mmap piece needs no shadow */
 	size_t w0 = (a->node.key - vki_arena_base) >> VKI_WINDOW_SHIFT;
 	size_t w1 = (a->end - 1 - vki_arena_base) >> VKI_WINDOW_SHIFT;
 	for (size_t i = w0; i <= w1 && i < w->nwin; i++)
@@ -67,7 +70,7 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 {
 	struct walk *w = ctx;
 	uintptr_t s = a->node.key;
-	if (a->state == VKI_AREA_LAZY) {
+	if (a->state == VKI_AREA_LAZY || a->noshadow) {
 		expect_code(w, s, a->end, VKI_SHADOW_VMALLOC_INVALID, "freed mapping not poisoned");
 		return;
 	}

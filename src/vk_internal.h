@@ -202,6 +202,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
+	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
 
 struct vki_options {
@@ -278,6 +279,7 @@ enum vki_os_kind {
 	VKI_OS_DECOMMIT,  /* give data pages back */
 	VKI_OS_GUARD,     /* install a guard page */
 	VKI_OS_META,      /* memory for the runtime's own metadata */
+	VKI_OS_MMAP,      /* place or protect a program's mapping in the arena */
 	VKI_OS_NKINDS
 };
 
@@ -406,6 +408,8 @@ struct vki_area {
 	uint8_t owner;          /* enum vki_owner (busy and lazy) */
 	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
 	uint8_t guarded;        /* its guard page carries a fault marker */
+	uint8_t noguard;        /* mmap: a piece of a split mapping, no guard page */
+	uint8_t noshadow;       /* mmap: inaccessible (PROT_NONE), needs no shadow */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -418,6 +422,7 @@ struct vki_area_info {
 	uintptr_t priv;            /* the owner's word */
 	uint32_t alloc_stack, free_stack;
 	uint32_t alloc_tid, free_tid;
+	uint8_t noguard, noshadow; /* as in struct vki_area */
 };
 
 extern uintptr_t vki_arena_base, vki_arena_end; /* [base, end): the arena */
@@ -480,6 +485,41 @@ uintptr_t vki_arena_committed_end(void);
 void vki_arena_lock(void);
 void vki_arena_unlock(void);
 void vki_arena_after_fork_child(void);
+
+/*
+ * Mappings whose pieces the owner manages itself (mmap.c).
+ * vki_area_alloc_ex: vki_area_alloc with more said about the mapping: the
+ * owner's word set at publish; shadow false leaves it without shadow
+ * (noshadow, a PROT_NONE reservation); zero: the data must read as zero
+ * (freed data pages are decommitted at purge, unless decommit=0 or a
+ * decommit failed).  The rest need the arena lock held (vki_arena_lock).
+ */
+struct vki_area_req {
+	size_t size, align;
+	uint8_t owner;
+	uint32_t stack;
+	uintptr_t priv;
+	bool shadow, zero;
+};
+void *vki_area_alloc_ex(const struct vki_area_req *req);
+/* The busy area holding addr (data or guard), else the first above it. */
+struct vki_area *vki_arena_busy_from(uintptr_t addr);
+/* One past the data of a busy area: its guard page (if any) excluded. */
+static inline uintptr_t vki_area_data_end(const struct vki_area *a)
+{
+	return a->noguard ? a->end : a->end - VKI_PAGE_SIZE;
+}
+/* Split busy area a (page-multiple size) at page-aligned at, inside its
+ * data: a keeps the lower part (no guard page), the upper part is returned
+ * (NULL: no metadata, nothing changed). */
+struct vki_area *vki_arena_split(struct vki_area *a, uintptr_t at);
+/* Give busy area a shadow (populate [start, end), unpoison the data) or take
+ * it away (poison, release the windows no one else needs).  0 or -1. */
+int vki_arena_set_shadow(struct vki_area *a, bool on);
+/* Busy -> lazily freed (poisoned, quarantined) with the freeing stack;
+ * the caller purges afterwards with vki_arena_purge_if_needed. */
+void vki_arena_retire(struct vki_area *a, uint32_t stack);
+void vki_arena_purge_if_needed(void);
 
 /* ------------------------------------------------------------ shadow.c */
 
@@ -658,6 +698,9 @@ struct vki_desc {
 	bool found;              /* an arena mapping holds addr: area is valid */
 	struct vki_area_info area;
 	const char *bug_type;    /* "use-after-free", ... (describe may refine) */
+	bool let_fault;          /* describe: no bug, the access itself faults as
+				  * without vkasan (an mmap PROT_NONE page);
+				  * only for a checked access, never a fault */
 };
 
 /* Each owner of memory answers these; NULL hooks are skipped. */
@@ -667,6 +710,10 @@ struct vki_owner_ops {
 	void (*print)(const struct vki_desc *d);   /* "The buggy address belongs to" */
 };
 extern const struct vki_owner_ops vki_vmalloc_ops;   /* vmalloc.c */
+extern const struct vki_owner_ops vki_mmap_ops;      /* mmap.c */
+/* vmalloc.c's print for any owner of a virtual mapping: the mapping, a
+ * "how" line under "created by:" (NULL: none), stacks, offset. */
+void vki_report_vm_area(const struct vki_desc *d, const char *how);
 extern const struct vki_owner_ops vki_free_ops;      /* report.c */
 extern const struct vki_owner_ops vki_outside_ops;   /* redzone.c */
 
@@ -741,6 +788,46 @@ bool vki_arch_finish_shadow_read(void *ucontext, uintptr_t fault, uint8_t value)
 /* ------------------------------------------------------------ verify.c */
 
 int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincore */
+
+/* ------------------------------------------------------------ mmap.c */
+
+/*
+ * The program's mmap, munmap, mremap, mprotect and madvise (and sigaction
+ * and signal, to keep the fault handler first): mmap.c.  The OS calls it
+ * needs (os.c): the kernel's own, never injected ...
+ */
+void *vki_os_mmap(void *addr, size_t len, int prot, int flags, int fd, long off); /* MAP_FAILED */
+int vki_os_munmap(void *addr, size_t len);
+int vki_os_mprotect(void *addr, size_t len, int prot);
+int vki_os_madvise(void *addr, size_t len, int advice);
+void *vki_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *newaddr);
+/* ... and the injected ones (VKI_OS_MMAP): map over an arena range with
+ * MAP_FIXED, change its protection.  0 or -1 with errno. */
+int vki_os_map_fixed(uintptr_t addr, size_t len, int prot, int flags, int fd, long off);
+int vki_os_protect(uintptr_t addr, size_t len, int prot);
+/* An arena range back to the arena's own anonymous RW pages.  0 or -1. */
+int vki_os_arena_restore(uintptr_t addr, size_t len);
+void *vki_os_map_file(int fd, size_t len); /* read-only, private; NULL */
+long vki_os_fd_path(int fd, char *buf, size_t size); /* readlink of the fd */
+
+/* "mmap(anonymous|shared|file <path>)" for an MMAP area (its print hook,
+ * vki_mmap_ops, says it under "created by:"). */
+bool vki_mmap_describe(const struct vki_area_info *ai, char *buf, size_t size);
+/* A check found [addr, addr + size) bad: true when that is because it lies
+ * in an inaccessible (PROT_NONE) part of a live mapping, which must fault
+ * as without vkasan instead of being reported (the describe hook sets
+ * d->let_fault from it). */
+bool vki_mmap_let_fault(uintptr_t addr, size_t size);
+/* A fault at addr in the arena: 0 not in a live mapping of the program's;
+ * 1 in an inaccessible (PROT_NONE) part (the program's handler gets it, or
+ * else it is reported); 2 in an accessible part (a write to read-only
+ * pages, SIGBUS past the end of a file: the program's, as without vkasan). */
+int vki_mmap_fault_is_program(uintptr_t addr);
+/* signal.c: the handler the program set for SIGSEGV or SIGBUS while ours
+ * stays installed; -1 when ours is not installed (the caller passes the
+ * call on).  vki_signal_program_handles: the program has a handler. */
+int vki_signal_program_action(int sig, const struct sigaction *act, struct sigaction *old);
+bool vki_signal_program_handles(int sig);
 
 /* ------------------------------------------------------------ the compiler ABI */
 

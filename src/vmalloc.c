@@ -69,15 +69,20 @@ static void vmalloc_describe(struct vki_desc *d)
 								      : "wild-memory-access";
 }
 
-static void vmalloc_print(const struct vki_desc *d)
+void vki_report_vm_area(const struct vki_desc *d, const char *how)
 {
 	const struct vki_area_info *ai = &d->area;
 	uintptr_t addr = d->addr;
-	/* [start, end) without the guard page, as the kernel shows a vm area */
+	/* [start, end) without the guard page, as the kernel shows a vm area
+	 * (a piece of a split mmap mapping has none) */
 	uintptr_t end = ai->end - VKI_PAGE_SIZE > ai->start ? ai->end - VKI_PAGE_SIZE : ai->end;
+	if (ai->noguard)
+		end = ai->end;
 	vki_report_printf("The buggy address belongs to the virtual mapping at\n");
 	vki_report_printf(" [0x%lx, 0x%lx) created by:\n", (unsigned long)ai->start,
 			  (unsigned long)end);
+	if (how)
+		vki_report_printf(" %s\n", how);
 	vki_report_stack(ai->alloc_stack);
 	vki_report_printf("\n");
 	if (ai->state == VKI_AREA_LAZY) {
@@ -100,6 +105,11 @@ static void vmalloc_print(const struct vki_desc *d)
 				  (unsigned long)(addr - rs));
 	vki_report_printf(" %s%lu-byte region [0x%lx, 0x%lx)\n\n", freed, (unsigned long)ai->size,
 			  (unsigned long)rs, (unsigned long)re);
+}
+
+static void vmalloc_print(const struct vki_desc *d)
+{
+	vki_report_vm_area(d, NULL);
 }
 
 const struct vki_owner_ops vki_vmalloc_ops = {

@@ -34,11 +34,24 @@
  *             9 lazy_max  10 fault injection (every)  11 invariant walk
  *             12 memmove between slots  13 impossible requests
  *             14 realloc-like (slot, size)  15 vfree NULL / no-op calls
+ *   op >= 240: the program's mappings (issue 12), 8 slots of up to 64 pages
+ *   whose model is a state per page (unmapped, read-write with a byte
+ *   value, PROT_NONE):
+ *             240 mmap (mslot, pages, kind)  241 munmap all of it
+ *             242 munmap part (mslot, page, n)  243 mprotect part (mslot,
+ *             page, n, none?)  244 mremap MAYMOVE (mslot, pages)
+ *             245 write pages (mslot, page, value)  246 verify mslot
+ *   Checked: contents and protections survive everything else; a
+ *   PROT_NONE page is left to fault (vki_mmap_let_fault), a read-write one
+ *   is not; failures only as the kernel would fail, or under injection.
  *
  * Built two ways (tests/fuzz/Makefile): with clang -fsanitize=fuzzer for
  * fuzzing, and with -DFUZZ_REPLAY as a plain program that runs the inputs
  * named on its command line (files or directories) for make check.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mremap */
+#endif
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -271,17 +284,233 @@ static void slot_alloc(struct slot *s, int kind, size_t size, size_t align, uint
 	fill(s);
 }
 
+/* ------------------------------------------------------------ mappings */
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#define MSLOTS 8
+#define MPAGES 64
+enum { M_UNMAPPED, M_RW, M_NONE };
+
+struct mslot {
+	unsigned char *p;
+	size_t pages;
+	bool split; /* a part was changed: mremap may see pieces (EFAULT) */
+	bool shared; /* grown shared memory would be past its end (SIGBUS) */
+	uint8_t state[MPAGES], val[MPAGES];
+};
+
+static struct mslot mslots[MSLOTS];
+
+/* Mapped pages and pieces-at-least, for check_counters. */
+static void mslot_counts(uint64_t *areas, uint64_t *bytes)
+{
+	for (int i = 0; i < MSLOTS; i++)
+		for (size_t k = 0; k < mslots[i].pages; k++)
+			if (mslots[i].state[k] != M_UNMAPPED) {
+				*bytes += PAGE;
+				if (k == 0 || mslots[i].state[k - 1] == M_UNMAPPED)
+					(*areas)++;
+			}
+}
+
+static void mslot_verify(const struct mslot *m)
+{
+	for (size_t k = 0; k < m->pages; k++) {
+		unsigned char *pg = m->p + k * PAGE;
+		if (m->state[k] == M_RW) {
+			REQUIRE(pg[0] == m->val[k] && pg[PAGE - 1] == m->val[k] &&
+					pg[k * 61 % PAGE] == m->val[k],
+				"mapping contents changed", pg, k);
+			REQUIRE(!vki_mmap_let_fault((uintptr_t)pg, 8), "read-write page left to fault",
+				pg, k);
+		} else if (m->state[k] == M_NONE) {
+			REQUIRE(vki_mmap_let_fault((uintptr_t)pg + 8, 1), "PROT_NONE page checked", pg, k);
+		}
+	}
+}
+
+static void mslot_unmap(struct mslot *m, size_t from, size_t n)
+{
+	if (!m->p || from >= m->pages)
+		return;
+	if (n > m->pages - from)
+		n = m->pages - from;
+	/* Holes may belong to later mappings by now: unmap only what is ours
+	 * (the first run of mapped pages, and the rest if it succeeds). */
+	while (n && m->state[from] == M_UNMAPPED)
+		from++, n--;
+	size_t run = 0;
+	while (run < n && m->state[from + run] != M_UNMAPPED)
+		run++;
+	if (!run)
+		goto done;
+	if (run < n) {
+		mslot_unmap(m, from + run, n - run);
+		if (!m->p)
+			return;
+		n = run;
+	}
+	int r = munmap(m->p + from * PAGE, n * PAGE);
+	if (r) {
+		REQUIRE(errno == ENOMEM && fail_every, "munmap failed", m->p, n);
+		m->split = true; /* no metadata for a split (injection): nothing unmapped */
+		return;
+	}
+	for (size_t k = from; k < from + n; k++)
+		m->state[k] = M_UNMAPPED;
+	if (from || n < m->pages)
+		m->split = true;
+done:;
+	bool any = false;
+	for (size_t k = 0; k < m->pages; k++)
+		any |= m->state[k] != M_UNMAPPED;
+	if (!any)
+		memset(m, 0, sizeof(*m));
+}
+
+static void mslot_map(struct mslot *m, size_t pages, unsigned kind)
+{
+	mslot_unmap(m, 0, MPAGES);
+	if (m->p)
+		return;
+	unsigned long f0 = vki_os_fail_count();
+	int prot = kind & 1 ? PROT_NONE : PROT_READ | PROT_WRITE;
+	int flags = (kind & 2 ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
+	unsigned char *p = mmap(NULL, pages * PAGE - (kind >> 2) % 100, prot, flags, -1, 0);
+	if (p == MAP_FAILED) {
+		REQUIRE(errno == ENOMEM && fail_every && vki_os_fail_count() != f0,
+			"mmap failed without cause", 0, pages);
+		return;
+	}
+	struct vk_stats st;
+	vk_get_stats(&st);
+	REQUIRE((uintptr_t)p - st.arena_base < st.arena_size, "mmap not routed", p, pages);
+	m->p = p;
+	m->pages = pages;
+	m->split = false;
+	m->shared = kind & 2;
+	for (size_t k = 0; k < pages; k++) {
+		m->state[k] = kind & 1 ? M_NONE : M_RW;
+		m->val[k] = 0;
+	}
+	mslot_verify(m); /* fresh memory is zero */
+}
+
+static void mslot_protect(struct mslot *m, size_t from, size_t n, bool none)
+{
+	if (!m->p || from >= m->pages || !n)
+		return;
+	if (n > m->pages - from)
+		n = m->pages - from;
+	bool mapped = true;
+	for (size_t k = from; k < from + n; k++)
+		mapped &= m->state[k] != M_UNMAPPED;
+	if (!mapped)
+		return; /* a hole may be another mapping's by now */
+	int r = mprotect(m->p + from * PAGE, n * PAGE, none ? PROT_NONE : PROT_READ | PROT_WRITE);
+	if (r) {
+		REQUIRE(errno == ENOMEM && fail_every, "mprotect failed", m->p, n);
+		m->split = true; /* pieces may have split before the failure */
+		return;
+	}
+	for (size_t k = from; k < from + n; k++)
+		m->state[k] = none ? M_NONE : M_RW;
+	if (from || n < m->pages)
+		m->split = true;
+}
+
+static void mslot_remap(struct mslot *m, size_t pages)
+{
+	if (!m->p)
+		return;
+	bool whole = true;
+	for (size_t k = 0; k < m->pages; k++)
+		whole &= m->state[k] != M_UNMAPPED;
+	if (!whole)
+		return;
+	if (m->shared && pages > m->pages)
+		pages = m->pages;
+	unsigned long f0 = vki_os_fail_count();
+	unsigned char *q = mremap(m->p, m->pages * PAGE, pages * PAGE, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED) {
+		REQUIRE((errno == EFAULT && m->split) ||
+				(errno == ENOMEM && fail_every && vki_os_fail_count() != f0),
+			"mremap failed without cause", m->p, pages);
+		return;
+	}
+	for (size_t k = m->pages; k < pages; k++) {
+		m->state[k] = m->state[m->pages - 1];
+		m->val[k] = 0; /* the grown part is new zero memory */
+	}
+	m->p = q;
+	m->pages = pages;
+	mslot_verify(m);
+}
+
+static void mslot_write(struct mslot *m, size_t from, unsigned char v)
+{
+	for (size_t k = from; m->p && k < m->pages && k < from + 4; k++)
+		if (m->state[k] == M_RW) {
+			memset(m->p + k * PAGE, v, PAGE);
+			m->val[k] = v;
+		}
+}
+
+static void mapping_op(unsigned sub, struct input *in)
+{
+	struct mslot *m = &mslots[get8(in) % MSLOTS];
+	switch (sub) {
+	case 0: {
+		size_t pages = 1 + get8(in) % MPAGES;
+		mslot_map(m, pages, get8(in));
+		break;
+	}
+	case 1:
+		mslot_unmap(m, 0, MPAGES);
+		break;
+	case 2: {
+		size_t from = get8(in) % MPAGES;
+		mslot_unmap(m, from, 1 + get8(in) % 8);
+		break;
+	}
+	case 3: {
+		size_t from = get8(in) % MPAGES, n = 1 + get8(in) % 16;
+		mslot_protect(m, from, n, get8(in) & 1);
+		break;
+	}
+	case 4:
+		mslot_remap(m, 1 + get8(in) % MPAGES);
+		break;
+	case 5: {
+		size_t from = get8(in) % MPAGES;
+		mslot_write(m, from, (unsigned char)get8(in));
+		break;
+	}
+	default:
+		break;
+	}
+	if (m->p)
+		mslot_verify(m);
+}
+
 static void check_counters(void)
 {
 	struct vk_stats st;
 	vk_get_stats(&st);
-	uint64_t live = 0, bytes = 0;
+	uint64_t live = 0, bytes = 0, marea = 0, mbytes = 0;
 	for (int i = 0; i < SLOTS; i++)
 		if (slots[i].p) {
 			live++;
 			bytes += slots[i].size;
 		}
-	REQUIRE(st.live_areas == live, "live_areas disagrees with the model", 0, st.live_areas);
+	mslot_counts(&marea, &mbytes);
+	bytes += mbytes;
+	/* Mappings split into pieces where their parts differ: at least one
+	 * area per run of mapped pages. */
+	REQUIRE(marea ? st.live_areas >= live + marea : st.live_areas == live,
+		"live_areas disagrees with the model", 0, st.live_areas);
 	REQUIRE(st.live_bytes == bytes, "live_bytes disagrees with the model", 0, st.live_bytes);
 }
 
@@ -385,6 +614,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.i < in.n && steps < 2000) {
 		unsigned op = get8(&in);
 		steps++;
+		if (op >= 240) {
+			mapping_op(op - 240, &in);
+			check_counters();
+			if (steps % 8 == 0)
+				REQUIRE(vk_check_invariants() == 0, "invariant walk", 0, (size_t)steps);
+			continue;
+		}
 		switch (op % 16) {
 		case 0:
 		case 1:
@@ -504,6 +740,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	set_fail_every(0);
 	for (int i = 0; i < SLOTS; i++)
 		slot_free(&slots[i]);
+	for (int i = 0; i < MSLOTS; i++) {
+		mslot_unmap(&mslots[i], 0, MPAGES);
+		REQUIRE(!mslots[i].p, "munmap at the end", 0, i);
+	}
 	vk_purge();
 	vk_purge();
 	vk_set_option("lazy_max", "32m");

@@ -85,6 +85,22 @@ for k in range(6):
     seeds["random_%d" % k] = [rng.randrange(256) for _ in range(64 + 48 * k)]
 
 os.makedirs("corpus", exist_ok=True)
+# The program's mappings (op >= 240): map, write, protect parts, unmap parts,
+# remap, with and without fault injection.
+MMAP, MUNMAP, MUNMAP_PART, MPROTECT, MREMAP, MWRITE, MVERIFY = range(240, 247)
+s = []
+s += [MMAP, 0, 16, 0, MWRITE, 0, 0, 7, MWRITE, 0, 4, 9, MVERIFY, 0]
+s += [MMAP, 1, 40, 1, MPROTECT, 1, 3, 5, 0, MWRITE, 1, 3, 11, MPROTECT, 1, 4, 2, 1, MVERIFY, 1]
+s += [MMAP, 2, 8, 2, MWRITE, 2, 0, 5, MREMAP, 2, 20, MVERIFY, 2, MREMAP, 2, 3, MVERIFY, 2]
+s += [MUNMAP_PART, 0, 2, 3, MVERIFY, 0, PURGE, WALK, MUNMAP_PART, 0, 0, 1, MREMAP, 0, 30]
+s += [MMAP, 3, 5, 4 << 2, MPROTECT, 3, 0, 5, 1, MPROTECT, 3, 1, 1, 0, WALK, PURGE, WALK]
+s += [FAIL, 3]
+for i in range(12):
+    s += [MMAP, 4 + i % 4, 1 + i * 5, i & 3, MPROTECT, 4 + i % 4, i % 3, 2, i & 1,
+          MUNMAP_PART, 4 + i % 4, 1, 1, MREMAP, 4 + i % 4, 2 + i]
+s += [FAIL, 0, MUNMAP, 1, MUNMAP, 3, PURGE, WALK]
+seeds["mappings"] = s
+
 for name, data in seeds.items():
     with open(os.path.join("corpus", name), "wb") as f:
         f.write(bytes(b & 0xff for b in data))
