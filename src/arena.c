@@ -490,8 +490,8 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 {
 	struct vki_area_req r = *in, *req = &r;
 	size_t size = r.size, align = r.align;
-	r.shadow = r.shadow && vki_opt.shadow;
 	vki_init();
+	r.shadow = r.shadow && vki_opt.shadow; /* options are read by vki_init */
 	vki_thread_enter(); /* this thread's signal stack, once */
 	if (!vki_arena_base)
 		return NULL;

@@ -376,10 +376,11 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
  * of the owner's hooks for reports (owners[] in report.c).  A new owner
  * of arena memory adds its kind here (before VKI_OWNER_FREE), one entry in
  * owners[], and one file holding its allocator and its hooks
- * (docs/DESIGN.md, "How to add an owner of memory").  Planned:
- * VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap), VKI_OWNER_MMAP (process
- * mappings), VKI_OWNER_STACK (thread and fiber stacks), VKI_OWNER_VMAP
- * (aliases of existing pages).
+ * (docs/DESIGN.md, "How to add an owner of memory").  In place:
+ * VKI_OWNER_VMALLOC (vmalloc.c), VKI_OWNER_MMAP (the program's mappings,
+ * mmap.c).  Planned: VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap),
+ * VKI_OWNER_STACK (thread and fiber stacks), VKI_OWNER_VMAP (aliases of
+ * existing pages).
  */
 enum vki_owner {
 	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
