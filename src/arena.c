@@ -23,6 +23,7 @@
  */
 #include "vk_internal.h"
 
+#include <dlfcn.h>
 #include <string.h>
 
 uintptr_t vki_arena_base, vki_arena_end;
@@ -143,12 +144,36 @@ static int arena_setup(void)
 	return 0;
 }
 
+/*
+ * One runtime per process.  A program linked with libvkasan.a exports the
+ * runtime's symbols (vkasan-cc links it so), and a shared library built with
+ * vkasan-cc -shared needs libvkasan.so: when both meet, every instrumented
+ * module binds to the program's copy, found first, and libvkasan.so must
+ * stay idle instead of fighting over the arena.  It is the idle one when the
+ * global scope's vk_version is not its own.  (dlsym of a symbol that exists
+ * does not allocate.)
+ */
+VKI_EXPORT const char *vk_version(void)
+{
+	return VKASAN_VERSION;
+}
+
+extern const char *vki_version_self(void) __attribute__((alias("vk_version"), visibility("hidden")));
+
+static bool another_runtime(void)
+{
+	void *f = dlsym(RTLD_DEFAULT, "vk_version");
+	return f && f != (void *)vki_version_self;
+}
+
 void vki_init(void)
 {
 	if (VKI_LIKELY(__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2))
 		return;
 	pthread_mutex_lock(&init_lock);
-	if (init_state == 0) {
+	if (init_state == 0 && another_runtime()) {
+		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE); /* idle copy */
+	} else if (init_state == 0) {
 		init_state = 1;
 		vki_options_init();
 		int ok = arena_setup() == 0;
