@@ -68,7 +68,8 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
 				exe_path[n > 0 ? n : 0] = 0;
 			}
 			path = exe_path[0] ? exe_path : NULL;
-		} else if (path[0] != '/') { /* linux-vdso.so.1: no file */
+		} else if (!strchr(path, '/')) { /* linux-vdso.so.1: no file (a
+						  * dlopen("./lib.so") name is one) */
 			c->m->path = NULL;
 			c->m->name = path;
 			c->m->bias = info->dlpi_addr;
