@@ -20,7 +20,13 @@ extern "C" {
 #endif
 
 #define VKASAN_VERSION_MAJOR 0
-#define VKASAN_VERSION_MINOR 1
+#define VKASAN_VERSION_MINOR 2
+#define VKASAN_VERSION_PATCH 0
+#define VKASAN_VERSION "0.2.0"
+
+/* The runtime's version, "0.2.0": the library actually loaded, which may
+ * differ from the VKASAN_VERSION this header was compiled with. */
+const char *vk_version(void);
 
 /*
  * Allocate size bytes in the vmalloc arena.  The mapping is page-granular and
