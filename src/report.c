@@ -101,10 +101,15 @@ static void report_child_after_fork(void)
 }
 
 /*
- * Point vki_log_fd at "<log_path>.<pid>" (once per path and process: a
- * forked child gets its own file), or stderr.  "stderr" and "stdout" name
- * the streams, as in the sanitizers.
+ * The report stream: stderr, stdout or "<log_path>.<pid>".  The file is
+ * created only when something is written to it (the first report, the
+ * statistics or the summary at exit), so that a run without reports leaves
+ * no empty file behind; a forked child gets its own.  A path that cannot be
+ * opened is said once per path and process; reports then go to stderr.
  */
+static char log_failed[PATH_MAX]; /* log_path that could not be opened */
+static int log_failed_pid;
+
 void vki_report_init(void)
 {
 	static bool atfork_done;
@@ -123,11 +128,21 @@ void vki_report_init(void)
 			vki_os_close(vki_log_fd);
 		vki_log_fd = want;
 		log_base[0] = 0;
-		return;
 	}
+	/* A file: vki_report_open_log, when there is something to write. */
+}
+
+void vki_report_open_log(void)
+{
+	vki_report_init();
+	const char *p = vki_opt.log_path;
+	if (!p || !*p || !strcmp(p, "stderr") || !strcmp(p, "stdout"))
+		return;
 	int pid = vki_os_getpid();
 	if (vki_log_fd > 2 && pid == log_pid && !strcmp(p, log_base))
 		return;
+	if (pid == log_failed_pid && !strcmp(p, log_failed))
+		return; /* said already; stderr it is */
 	char path[PATH_MAX + 16];
 	vki_snprintf(path, sizeof(path), "%s.%d", p, pid);
 	int fd = vki_os_open_log(path);
@@ -136,6 +151,8 @@ void vki_report_init(void)
 	if (fd < 0) {
 		vki_log_fd = 2;
 		log_base[0] = 0;
+		log_failed_pid = pid;
+		vki_snprintf(log_failed, sizeof(log_failed), "%s", p);
 		vki_printf("vkasan: cannot open log file %s; reporting to stderr\n", path);
 		return;
 	}
@@ -171,7 +188,7 @@ static bool report_begin(void)
 		in_report = 0;
 		return false;
 	}
-	vki_report_init();
+	vki_report_open_log();
 	vki_symbolize_reset();
 	peek_page = 1;
 	rlen = 0;
@@ -616,6 +633,7 @@ __attribute__((destructor)) static void print_stats_at_exit(void)
 {
 	if (!vki_opt.print_stats || !vki_arena_base || halted_by_fault)
 		return;
+	vki_report_open_log();
 	struct vk_stats s;
 	vk_get_stats(&s);
 	vki_printf("vkasan statistics (pid %d):\n", vki_os_getpid());
