@@ -183,6 +183,7 @@ void vki_init(void)
 			pthread_atfork(vki_arena_lock, vki_arena_unlock, atfork_child);
 			vki_signal_init();
 		}
+		vki_options_startup_note();
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&init_lock);

@@ -94,7 +94,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 /* X(name, type, default, description): the one table of options. */
 #define VKI_OPTIONS(X)                                                                 \
 	X(halt_on_error, BOOL, 1, "exit after the first report")                       \
-	X(exitcode, INT, 1, "exit status used by halt_on_error")                       \
+	X(exitcode, INT, 1, "exit status used by halt_on_error (0..255)")              \
 	X(abort_on_error, BOOL, 0, "abort() instead of exit after a halting report")   \
 	X(max_reports, INT, 0, "stop printing after this many reports (0: no limit)")  \
 	X(log_path, STR, 0, "write reports to <log_path>.<pid> instead of stderr")     \
@@ -110,7 +110,8 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
-	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
+	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")         \
+	X(fail_on_report, BOOL, 0, "halt_on_error=0: exit with exitcode at the end if any report was printed")
 
 struct vki_options {
 #define VKI_OPT_FIELD_BOOL bool
@@ -128,6 +129,8 @@ extern struct vki_options vki_opt;
 void vki_options_parse(const char *s);
 int vki_option_set(const char *name, size_t namelen, const char *value, size_t vallen);
 void vki_options_init(void); /* defaults, then $VKASAN_OPTIONS */
+/* verbosity>=1: one line when the runtime is up (version, arena, mode). */
+void vki_options_startup_note(void);
 void vki_options_freeze(void); /* arena built: start-up-only options are fixed */
 
 /* ------------------------------------------------------------ print.c */
@@ -213,6 +216,8 @@ int vki_os_altstack_set(void *sp, size_t size); /* 0 or -1 */
 int vki_os_altstack_disable(void);              /* 0, or -1 while on it */
 /* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
+/* At exit already (a destructor): flush the program's stdio, then _exit. */
+void vki_os_exit_now(int status) __attribute__((noreturn));
 void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
@@ -454,6 +459,9 @@ unsigned long vki_report_count(void);
 void vki_report_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Point the report stream at log_path (or stderr) as the options say. */
 void vki_report_init(void);
+/* Create the log_path file if it is the report stream and not open yet:
+ * before the first thing that is written to it (reports, statistics). */
+void vki_report_open_log(void);
 /* This thread is printing a report (a fault now must not report again). */
 bool vki_in_report(void);
 /* ... and it faulted: flush what it has before the process dies. */
