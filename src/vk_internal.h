@@ -424,13 +424,22 @@ bool vki_symbolize_function(uintptr_t pc, bool exact, char *buf, size_t size);
 
 /* symbolizer.c: the external symbolizer process behind symbolize.c. */
 #define VKI_SYMBOLIZER_MAX 256 /* queries per call; any beyond are not asked */
+/* A frame inlined at a queried address (the tool's demangled name). */
+struct vki_sym_frame {
+	char func[128];
+	char where[200];
+};
 struct vki_sym_query {
 	const char *module;      /* in: the module's file */
 	uintptr_t offset;        /* in: module-relative address */
-	char *func;              /* out: the tool's function name, "" if unknown */
+	char *func;              /* out: the tool's (demangled) name of the
+				  * function the address is in, "" if unknown */
 	size_t func_size;
-	char *where;             /* out: "file:line", "" if unknown */
+	char *where;             /* out: its "file:line", "" if unknown */
 	size_t where_size;
+	struct vki_sym_frame *inl; /* out: frames inlined there, innermost */
+	int inl_max;             /*      first, at most inl_max (0: none asked) */
+	int ninl;                /* out: how many */
 };
 /* Ask llvm-symbolizer (one process kept across reports) or else addr2line
  * about q[0..n) in one go.  Writes func and where only of queries it
