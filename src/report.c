@@ -454,7 +454,14 @@ static void symbolize_all(const uintptr_t *trace, int n, bool first_exact, bool 
 	vki_symbolize_batch(all, k, first_exact);
 }
 
-static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info *ai)
+/*
+ * addr: the access; bad: its first bad byte (addr for a one-granule access).
+ * A range (memcpy of 12768 bytes) is described from its first bad byte,
+ * which is what the user needs: "0 bytes to the right of", not "20000 bytes
+ * inside of".
+ */
+static void print_mapping(uintptr_t addr, uintptr_t bad, bool found,
+			  const struct vki_area_info *ai)
 {
 	if (!found) {
 		if (vki_in_arena(addr))
@@ -480,7 +487,17 @@ static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info
 	}
 	uintptr_t rs = ai->start, re = ai->start + ai->size;
 	const char *freed = ai->state == VKI_AREA_LAZY ? "freed " : "";
-	if (addr < rs)
+	if (bad != addr) {
+		P("The first bad byte of the access, 0x%lx (at offset %lu), is located ",
+		  (unsigned long)bad, (unsigned long)(bad - addr));
+		addr = bad;
+		if (addr < rs)
+			P("%lu bytes to the left of\n", (unsigned long)(rs - addr));
+		else if (addr >= re)
+			P("%lu bytes to the right of\n", (unsigned long)(addr - re));
+		else
+			P("%lu bytes inside of\n", (unsigned long)(addr - rs));
+	} else if (addr < rs)
 		P("The buggy address is located %lu bytes to the left of\n",
 		  (unsigned long)(rs - addr));
 	else if (addr >= re)
@@ -577,8 +594,12 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, fault);
+	/* The first bad byte: in the bad granule, past its accessible bytes. */
+	uintptr_t bad_byte = bad + (present && code > 0 && code < VKI_GRANULE ? code : 0);
+	if (bad_byte < addr || fault)
+		bad_byte = addr;
 	if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
-		print_mapping(addr, found, &ai);
+		print_mapping(addr, bad_byte, found, &ai);
 	print_shadow(bad);
 }
 
@@ -620,7 +641,7 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, false);
-	print_mapping(addr, found, &ai);
+	print_mapping(addr, addr, found, &ai);
 	if (vki_in_arena(addr))
 		print_shadow(VKI_ROUND_DOWN(addr, VKI_GRANULE));
 	report_end(false);
