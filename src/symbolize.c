@@ -333,7 +333,7 @@ void vki_print_frames_ex(const uintptr_t *frames, int n, bool first_exact)
 	for (int i = 0; i < n; i++) {
 		bool exact = first_exact && i == 0;
 		char fn[FUNC_LEN + 64];
-		vki_symbolize_function(frames[i], exact, fn, sizeof(fn));
+		bool named = vki_symbolize_function(frames[i], exact, fn, sizeof(fn));
 		struct sym_entry *c = cache_find(lookup_addr(frames[i], exact));
 		/* Inlined frames first, as the kernel's symbolized traces show
 		 * them: "function file:line [inline]". */
@@ -342,8 +342,19 @@ void vki_print_frames_ex(const uintptr_t *frames, int n, bool first_exact)
 			vki_report_printf(" %s %s [inline]\n", f->func[0] ? f->func : "??",
 					  f->where[0] ? f->where : "??:0");
 		}
+		struct module m;
 		if (c && c->where[0])
 			vki_report_printf(" %s %s\n", fn, c->where);
+		else if (!vki_opt.symbolize && find_module(lookup_addr(frames[i], exact), &m) &&
+			 m.path)
+			/* For vkasan-symbolize: the module's file and the pc's
+			 * offset in it, as AddressSanitizer prints them. */
+			if (named)
+				vki_report_printf(" %s (%s+0x%lx)\n", fn, m.path,
+						  (unsigned long)(frames[i] - m.bias));
+			else
+				vki_report_printf(" 0x%lx (%s+0x%lx)\n", (unsigned long)frames[i],
+						  m.path, (unsigned long)(frames[i] - m.bias));
 		else
 			vki_report_printf(" %s\n", fn);
 	}
