@@ -40,8 +40,9 @@ void *vk_vmalloc(size_t size);
 void *vk_vzalloc(size_t size);
 
 /*
- * As vk_vmalloc, with the start aligned to align (a power of two; anything
- * below the page size means the page size).  A bad alignment returns NULL.
+ * As vk_vmalloc, with the start aligned to align: 0 (no constraint) or a
+ * power of two; anything below the page size means the page size.  Any
+ * other alignment (not a power of two) returns NULL.
  */
 void *vk_vmalloc_aligned(size_t size, size_t align);
 
