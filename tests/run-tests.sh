@@ -37,7 +37,19 @@ for t in "tests/stress short" "tests/fuzz check"; do
 	count "$1 $2" $?
 done
 if [ -f tests/lit/run-lit.sh ]; then
-	litout=$(sh tests/lit/run-lit.sh "$B" 2>&1)
+	# The lit stage takes minutes: a progress line every 40 tests (and
+	# each failure at once), so that it does not look hung.
+	echo "  lit: {gcc, clang} x {-O0, -O2} x {outline, inline}, progress every 40 tests"
+	sh tests/lit/run-lit.sh "$B" 2>&1 | tee "$B/tests/lit.log" | awk '
+		/^[A-Z]+: .* \([0-9]+ of [0-9]+\)$/ {
+			n++
+			if ($1 != "PASS:" && $1 != "UNSUPPORTED:") { print "  lit: " $0; fflush() }
+			if (n % 40 == 0) {
+				t = $0; sub(/.*\(/, "", t); sub(/\)$/, "", t)
+				print "  lit: " t " tests done"; fflush()
+			}
+		}'
+	litout=$(cat "$B/tests/lit.log")
 	printf '%s\n' "$litout" | grep -E '^(FAIL|XPASS|UNRESOLVED|TIMEOUT):' | head -60
 	lp=$(printf '%s\n' "$litout" | sed -n 's/^ *Passed *: *\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
 	lf=$(printf '%s\n' "$litout" | sed -n 's/^ *\(Failed\|Unresolved\|Timed Out\|Unexpectedly Passed\) *: *\([0-9]*\).*/\2/p' | awk '{s+=$1} END {print s+0}')
