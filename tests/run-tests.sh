@@ -36,6 +36,15 @@ for t in "tests/stress short" "tests/fuzz check"; do
 	out=$(make -s --no-print-directory -C "$1" B="$absb" "$2" 2>&1)
 	count "$1 $2" $?
 done
+# Real build systems (CMake, autotools, Meson, make with -flto and plugins)
+# against an installed tree; a build system that is not installed is
+# skipped (not counted), the others print PASS:/FAIL: lines.
+if [ -f tests/buildsys/run.sh ]; then
+	out=$(sh tests/buildsys/run.sh "$B" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep '^SKIP: '
+	count "tests/buildsys" $rc
+fi
 if [ -f tests/lit/run-lit.sh ]; then
 	# The lit stage takes minutes: a progress line every 40 tests (and
 	# each failure at once), so that it does not look hung.
