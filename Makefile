@@ -26,13 +26,19 @@ WRAPPER := $(B)/bin/vkasan-cc
 # Linked into inline-instrumented programs only (its .preinit_array entry
 # maps the full shadow): not part of the library.
 INLINE_O := $(B)/lib/vkasan-inline.o
+# Its shared-library counterpart (vkasan-cc --inline -shared).
+INLINE_SO_O := $(B)/lib/vkasan-inline-so.o
+VERSION := $(shell sed -n 's/^\#define VKASAN_VERSION "\(.*\)"/\1/p' include/vkasan.h)
+# Paths written into the installed wrapper and vkasan.pc must be absolute:
+# a relative PREFIX is taken from the top of the tree.
+IPREFIX := $(abspath $(PREFIX))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
-all: lib $(WRAPPER)
-lib: $(LIB_A) $(LIB_SO) $(INLINE_O)
+all: lib $(WRAPPER) $(B)/bin/vkasan-c++ $(B)/bin/vkasan-symbolize
+lib: $(LIB_A) $(LIB_SO) $(INLINE_O) $(INLINE_SO_O)
 
 $(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
@@ -46,11 +52,22 @@ $(LIB_SO): $(RT_OBJS) | $(B)/lib
 $(INLINE_O): src/inline/vkasan-inline.c | $(B)/lib
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
+$(INLINE_SO_O): src/inline/vkasan-inline-so.c | $(B)/lib
+	$(CC) $(RT_CFLAGS) -c $< -o $@
+
 # The wrapper knows where the build tree's headers and library are; install
 # rewrites the paths.
-$(WRAPPER): tools/vkasan-cc.in | $(B)/bin
-	sed -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(CURDIR)/$(B)/lib|g' $< > $@
+$(WRAPPER): tools/vkasan-cc.in include/vkasan.h | $(B)/bin
+	sed -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(abspath $(B))/lib|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@
 	chmod +x $@
+
+# The C++ wrapper is the same script under another name.
+$(B)/bin/vkasan-c++: | $(B)/bin
+	ln -sf vkasan-cc $@
+
+$(B)/bin/vkasan-symbolize: tools/vkasan-symbolize | $(B)/bin
+	cp $< $@ && chmod +x $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/vt.h $(LIB_A) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) $(LDLIBS)
@@ -79,16 +96,30 @@ fuzz: all
 	@$(MAKE) --no-print-directory -C tests/fuzz B=$(CURDIR)/$(B) run
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/vkasan.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(INLINE_O) $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|@INCDIR@|$(PREFIX)/include|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
-		tools/vkasan-cc.in > $(DESTDIR)$(PREFIX)/bin/vkasan-cc
-	chmod 755 $(DESTDIR)$(PREFIX)/bin/vkasan-cc
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1|g' tools/vkasan.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/vkasan.pc
+	install -d $(DESTDIR)$(IPREFIX)/include $(DESTDIR)$(IPREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(IPREFIX)/bin $(DESTDIR)$(IPREFIX)/share/man/man1 \
+		$(DESTDIR)$(IPREFIX)/share/man/man7
+	install -m 644 include/vkasan.h $(DESTDIR)$(IPREFIX)/include/
+	install -m 644 $(LIB_A) $(DESTDIR)$(IPREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(IPREFIX)/lib/
+	install -m 644 $(INLINE_O) $(INLINE_SO_O) $(DESTDIR)$(IPREFIX)/lib/
+	sed -e 's|@INCDIR@|$(IPREFIX)/include|g' -e 's|@LIBDIR@|$(IPREFIX)/lib|g' \
+		-e 's|@VERSION@|$(VERSION)|g' tools/vkasan-cc.in > $(DESTDIR)$(IPREFIX)/bin/vkasan-cc
+	chmod 755 $(DESTDIR)$(IPREFIX)/bin/vkasan-cc
+	ln -sf vkasan-cc $(DESTDIR)$(IPREFIX)/bin/vkasan-c++
+	install -m 755 tools/vkasan-symbolize $(DESTDIR)$(IPREFIX)/bin/
+	install -m 644 man/vkasan-cc.1 $(DESTDIR)$(IPREFIX)/share/man/man1/
+	install -m 644 man/vkasan.7 $(DESTDIR)$(IPREFIX)/share/man/man7/
+	# gcc's "--param X" as one word "--param=X": build systems (CMake)
+	# drop repeated words from flag lists.
+	for m in outline inline; do \
+		pc=vkasan; [ $$m = inline ] && pc=vkasan-inline; \
+		g=$$(VKASAN_CC_KIND=gcc sh $(WRAPPER) --$$m --vkasan-flags | sed 's/--param /--param=/g') && \
+		c=$$(VKASAN_CC_KIND=clang sh $(WRAPPER) --$$m --vkasan-flags) && \
+		sed -e 's|@PREFIX@|$(IPREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+			-e "s|@CFLAGS_GCC@|$$g|" -e "s|@CFLAGS_CLANG@|$$c|" tools/$$pc.pc.in \
+			> $(DESTDIR)$(IPREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 
 clean:
 	rm -rf $(B)
