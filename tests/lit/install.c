@@ -35,7 +35,7 @@
 //
 // A relative PREFIX: the wrapper's paths are absolute, and it works from
 // another directory.
-// RUN: rm -rf %srcroot/relprefix-%vkmode%cckind%opt
+// RUN: rm -rf %srcroot/relprefix-%vkmode%cckind%opt %t.rel
 // RUN: make -s -o all -C %srcroot install B=%builddir PREFIX=relprefix-%vkmode%cckind%opt > %t.install2.log
 // RUN: mv %srcroot/relprefix-%vkmode%cckind%opt %t.rel
 // RUN: grep -q "incdir='%srcroot/relprefix-%vkmode%cckind%opt/include'" %t.rel/bin/vkasan-cc
