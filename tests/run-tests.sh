@@ -2,6 +2,13 @@
 # Runs every unit test binary and the lit suite; the last line is
 # "N passed, N failed" (CI reads it).  Usage: tests/run-tests.sh BUILD_DIR
 B=${1:-build}
+start=$(date +%s)
+# stage NAME: how long the stage that just ended took (where the time goes).
+stage() {
+	now=$(date +%s)
+	echo "  ($1: $((now - start)) s)"
+	start=$now
+}
 passed=0
 failed=0
 log=$B/tests/unit.log
@@ -27,6 +34,7 @@ for t in "$B"/tests/test_*; do
 	out=$(timeout 600 "$t" 2>&1)
 	count "$(basename "$t")" $?
 done
+stage "unit tests"
 # The stress test's short mode and the fuzz corpus replay: they print
 # "PASS: "/"FAIL: " lines like the unit tests (issue 5).
 absb=$(cd "$B" && pwd)
@@ -35,6 +43,7 @@ for t in "tests/stress short" "tests/fuzz check"; do
 	[ -f "$1/Makefile" ] || continue
 	out=$(make -s --no-print-directory -C "$1" B="$absb" "$2" 2>&1)
 	count "$1 $2" $?
+	stage "$1 $2"
 done
 # Real build systems (CMake, autotools, Meson, make with -flto and plugins)
 # against an installed tree; a build system that is not installed is
@@ -44,6 +53,7 @@ if [ -f tests/buildsys/run.sh ]; then
 	rc=$?
 	printf '%s\n' "$out" | grep '^SKIP: '
 	count "tests/buildsys" $rc
+	stage "tests/buildsys"
 fi
 if [ -f tests/lit/run-lit.sh ]; then
 	# The lit stage takes minutes: a progress line every 40 tests (and
@@ -66,6 +76,7 @@ if [ -f tests/lit/run-lit.sh ]; then
 		echo "lit produced no results:"; printf '%s\n' "$litout" | tail -20; lf=1
 	fi
 	echo "  lit: $lp passed, $lf failed"
+	stage "lit"
 	passed=$((passed + lp))
 	failed=$((failed + lf))
 fi
