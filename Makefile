@@ -38,7 +38,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
 all: lib $(WRAPPER) $(B)/bin/vkasan-c++ $(B)/bin/vkasan-symbolize
-lib: $(LIB_A) $(LIB_SO) $(INLINE_O) $(INLINE_SO_O)
+# What a program linked with libvkasan.a exports (vkasan-cc passes it as a
+# dynamic list): the same symbols as libvkasan.so, so that instrumented
+# libraries it loads bind to its copy of the runtime.
+EXPORTS := $(B)/lib/libvkasan.exports
+lib: $(LIB_A) $(LIB_SO) $(INLINE_O) $(INLINE_SO_O) $(EXPORTS)
 
 $(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
@@ -51,6 +55,10 @@ $(LIB_SO): $(RT_OBJS) | $(B)/lib
 
 $(INLINE_O): src/inline/vkasan-inline.c | $(B)/lib
 	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+$(EXPORTS): $(LIB_SO)
+	{ echo '{'; nm -D --defined-only $< | awk 'NF == 3 { print "  " $$3 ";" }'; echo '};'; } > $@.tmp
+	grep -q ' vk_vmalloc;' $@.tmp && mv $@.tmp $@
 
 $(INLINE_SO_O): src/inline/vkasan-inline-so.c | $(B)/lib
 	$(CC) $(RT_CFLAGS) -c $< -o $@
@@ -102,7 +110,7 @@ install: all
 	install -m 644 include/vkasan.h $(DESTDIR)$(IPREFIX)/include/
 	install -m 644 $(LIB_A) $(DESTDIR)$(IPREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(IPREFIX)/lib/
-	install -m 644 $(INLINE_O) $(INLINE_SO_O) $(DESTDIR)$(IPREFIX)/lib/
+	install -m 644 $(INLINE_O) $(INLINE_SO_O) $(EXPORTS) $(DESTDIR)$(IPREFIX)/lib/
 	sed -e 's|@INCDIR@|$(IPREFIX)/include|g' -e 's|@LIBDIR@|$(IPREFIX)/lib|g' \
 		-e 's|@VERSION@|$(VERSION)|g' tools/vkasan-cc.in > $(DESTDIR)$(IPREFIX)/bin/vkasan-cc
 	chmod 755 $(DESTDIR)$(IPREFIX)/bin/vkasan-cc
