@@ -5,6 +5,10 @@
 // `cc $(pkg-config --cflags --libs vkasan)` reports bugs (issue 16, point 2).
 // A relative PREFIX is made absolute (point 11).  The man pages and
 // vkasan-c++, vkasan-symbolize are installed.
+// What it checks depends on the compiler and the mode (pkg-config flags,
+// link objects), not on the optimisation level, which the installed wrapper
+// passes through like the build tree's (every other test covers -O2): -O0 only.
+// REQUIRES: O0
 //
 // RUN: rm -rf %t.inst
 // RUN: make -s -o all -C %srcroot install B=%builddir PREFIX=%t.inst > %t.install.log
