@@ -29,6 +29,12 @@ WRAPPER := $(B)/bin/vkasan-cc
 # Linked into inline-instrumented programs only (its .preinit_array entry
 # maps the full shadow): not part of the library.
 INLINE_O := $(B)/lib/vkasan-inline.o
+# Its shared-library counterpart (vkasan-cc --inline -shared).
+INLINE_SO_O := $(B)/lib/vkasan-inline-so.o
+VERSION := $(shell sed -n 's/^\#define VKASAN_VERSION "\(.*\)"/\1/p' include/vkasan.h)
+# Paths written into the installed wrapper and vkasan.pc must be absolute:
+# a relative PREFIX is taken from the top of the tree.
+IPREFIX := $(abspath $(PREFIX))
 
 # The runtime never calls what it intercepts (or the allocator it checks):
 # no runtime object may reference these names.  An engineer adding an
@@ -45,19 +51,23 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
-all: lib $(WRAPPER)
-lib: $(LIB_A) $(LIB_SO) $(INLINE_O) $(RT_CHECK)
+all: lib $(WRAPPER) $(B)/bin/vkasan-c++ $(B)/bin/vkasan-symbolize
+# What a program linked with libvkasan.a exports (vkasan-cc passes it as a
+# dynamic list): the same symbols as libvkasan.so, so that instrumented
+# libraries it loads bind to its copy of the runtime.
+EXPORTS := $(B)/lib/libvkasan.exports
+lib: $(LIB_A) $(LIB_SO) $(INLINE_O) $(INLINE_SO_O) $(EXPORTS) $(RT_CHECK)
 
 $(B)/obj/%.o: src/%.c | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
--include $(RT_OBJS:.o=.d) $(INLINE_O:.o=.d)
+-include $(RT_OBJS:.o=.d) $(INLINE_O:.o=.d) $(INLINE_SO_O:.o=.d)
 
 # Fails when a runtime object (or the shared library's PLT) refers to a name
 # in RT_FORBIDDEN: undefined symbols of each object, and the .so's dynamic
 # relocations (where a call of our own exported memset would show).
-$(RT_CHECK): $(RT_OBJS) $(INLINE_O) $(LIB_SO)
-	@bad=$$(for o in $(RT_OBJS) $(INLINE_O); do \
+$(RT_CHECK): $(RT_OBJS) $(INLINE_O) $(INLINE_SO_O) $(LIB_SO)
+	@bad=$$(for o in $(RT_OBJS) $(INLINE_O) $(INLINE_SO_O); do \
 		nm -u $$o | awk -v o=$$o '{print o": "$$NF}'; done | \
 		grep -E ': ($(subst $(eval) ,|,$(RT_FORBIDDEN)))$$'); \
 	plt=$$(objdump -R $(LIB_SO) | awk '{print $$NF}' | sed 's/@.*//' | \
@@ -78,13 +88,27 @@ $(LIB_SO): $(RT_OBJS) | $(B)/lib
 $(INLINE_O): src/inline/vkasan-inline.c | $(B)/lib
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
+$(EXPORTS): $(LIB_SO)
+	{ echo '{'; nm -D --defined-only $< | awk 'NF == 3 { print "  " $$3 ";" }'; echo '};'; } > $@.tmp
+	grep -q ' vk_vmalloc;' $@.tmp && mv $@.tmp $@
+
+$(INLINE_SO_O): src/inline/vkasan-inline-so.c | $(B)/lib
+	$(CC) $(RT_CFLAGS) -c $< -o $@
+
 # The wrapper knows where the build tree's headers and library are; install
 # rewrites the paths.
-$(WRAPPER): tools/vkasan-cc.in src/vk_mapping.h | $(B)/bin
+$(WRAPPER): tools/vkasan-cc.in src/vk_mapping.h include/vkasan.h | $(B)/bin
 	@[ -n "$(SHADOW_OFFSET)" ] || { echo "no VKI_SHADOW_OFFSET in src/vk_mapping.h"; exit 1; }
-	sed -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(CURDIR)/$(B)/lib|g' \
-		-e 's|@SHADOW_OFFSET@|$(SHADOW_OFFSET)|g' $< > $@
+	sed -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(abspath $(B))/lib|g' \
+		-e 's|@SHADOW_OFFSET@|$(SHADOW_OFFSET)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 	chmod +x $@
+
+# The C++ wrapper is the same script under another name.
+$(B)/bin/vkasan-c++: | $(B)/bin
+	ln -sf vkasan-cc $@
+
+$(B)/bin/vkasan-symbolize: tools/vkasan-symbolize | $(B)/bin
+	cp $< $@ && chmod +x $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/vt.h $(LIB_A) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) $(LDLIBS)
@@ -113,17 +137,31 @@ fuzz: all
 	@$(MAKE) --no-print-directory -C tests/fuzz B=$(CURDIR)/$(B) run
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/vkasan.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(INLINE_O) $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|@INCDIR@|$(PREFIX)/include|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
-		-e 's|@SHADOW_OFFSET@|$(SHADOW_OFFSET)|g' \
-		tools/vkasan-cc.in > $(DESTDIR)$(PREFIX)/bin/vkasan-cc
-	chmod 755 $(DESTDIR)$(PREFIX)/bin/vkasan-cc
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1|g' tools/vkasan.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/vkasan.pc
+	install -d $(DESTDIR)$(IPREFIX)/include $(DESTDIR)$(IPREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(IPREFIX)/bin $(DESTDIR)$(IPREFIX)/share/man/man1 \
+		$(DESTDIR)$(IPREFIX)/share/man/man7
+	install -m 644 include/vkasan.h $(DESTDIR)$(IPREFIX)/include/
+	install -m 644 $(LIB_A) $(DESTDIR)$(IPREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(IPREFIX)/lib/
+	install -m 644 $(INLINE_O) $(INLINE_SO_O) $(EXPORTS) $(DESTDIR)$(IPREFIX)/lib/
+	sed -e 's|@INCDIR@|$(IPREFIX)/include|g' -e 's|@LIBDIR@|$(IPREFIX)/lib|g' \
+		-e 's|@SHADOW_OFFSET@|$(SHADOW_OFFSET)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		tools/vkasan-cc.in > $(DESTDIR)$(IPREFIX)/bin/vkasan-cc
+	chmod 755 $(DESTDIR)$(IPREFIX)/bin/vkasan-cc
+	ln -sf vkasan-cc $(DESTDIR)$(IPREFIX)/bin/vkasan-c++
+	install -m 755 tools/vkasan-symbolize $(DESTDIR)$(IPREFIX)/bin/
+	install -m 644 man/vkasan-cc.1 $(DESTDIR)$(IPREFIX)/share/man/man1/
+	install -m 644 man/vkasan.7 $(DESTDIR)$(IPREFIX)/share/man/man7/
+	# gcc's "--param X" as one word "--param=X": build systems (CMake)
+	# drop repeated words from flag lists.
+	for m in outline inline; do \
+		pc=vkasan; [ $$m = inline ] && pc=vkasan-inline; \
+		g=$$(VKASAN_CC_KIND=gcc sh $(WRAPPER) --$$m --vkasan-flags | sed 's/--param /--param=/g') && \
+		c=$$(VKASAN_CC_KIND=clang sh $(WRAPPER) --$$m --vkasan-flags) && \
+		sed -e 's|@PREFIX@|$(IPREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+			-e "s|@CFLAGS_GCC@|$$g|" -e "s|@CFLAGS_CLANG@|$$c|" tools/$$pc.pc.in \
+			> $(DESTDIR)$(IPREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 
 clean:
 	rm -rf $(B)

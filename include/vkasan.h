@@ -20,7 +20,13 @@ extern "C" {
 #endif
 
 #define VKASAN_VERSION_MAJOR 0
-#define VKASAN_VERSION_MINOR 1
+#define VKASAN_VERSION_MINOR 2
+#define VKASAN_VERSION_PATCH 0
+#define VKASAN_VERSION "0.2.0"
+
+/* The runtime's version, "0.2.0": the library actually loaded, which may
+ * differ from the VKASAN_VERSION this header was compiled with. */
+const char *vk_version(void);
 
 /*
  * Allocate size bytes in the vmalloc arena.  The mapping is page-granular and
@@ -34,8 +40,9 @@ void *vk_vmalloc(size_t size);
 void *vk_vzalloc(size_t size);
 
 /*
- * As vk_vmalloc, with the start aligned to align (a power of two; anything
- * below the page size means the page size).  A bad alignment returns NULL.
+ * As vk_vmalloc, with the start aligned to align: 0 (no constraint) or a
+ * power of two; anything below the page size means the page size.  Any
+ * other alignment (not a power of two) returns NULL.
  */
 void *vk_vmalloc_aligned(size_t size, size_t align);
 

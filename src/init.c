@@ -13,6 +13,11 @@
  *   5  reports      the report stream (log_path)
  *   6  signals      the fault handler and this thread's signal stack
  *   7  fork         the fork handler below
+ *   8  note         verbosity>=1: the start-up line (options.c)
+ *
+ * One runtime per process: a copy of it that finds another one already in
+ * the global scope stays idle (see another_runtime).  At exit, after every
+ * other destructor: the verbosity summary and fail_on_report (init_at_exit).
  *
  * fork(): the child has only the forking thread, so every lock another
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
@@ -22,6 +27,8 @@
  * calling each subsystem in lock order.
  */
 #include "vk_internal.h"
+
+#include <dlfcn.h>
 
 static int init_state; /* 0 not yet, 1 running, 2 done (ok or failed) */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
@@ -44,12 +51,36 @@ static void fork_child(void)
 	vki_depot_after_fork_child();
 }
 
+/*
+ * One runtime per process.  A program linked with libvkasan.a exports the
+ * runtime's symbols (vkasan-cc links it so), and a shared library built with
+ * vkasan-cc -shared needs libvkasan.so: when both meet, every instrumented
+ * module binds to the program's copy, found first, and libvkasan.so must
+ * stay idle instead of fighting over the arena.  It is the idle one when the
+ * global scope's vk_version is not its own.  (dlsym of a symbol that exists
+ * does not allocate.)
+ */
+VKI_EXPORT const char *vk_version(void)
+{
+	return VKASAN_VERSION;
+}
+
+extern const char *vki_version_self(void) __attribute__((alias("vk_version"), visibility("hidden")));
+
+static bool another_runtime(void)
+{
+	void *f = dlsym(RTLD_DEFAULT, "vk_version");
+	return f && f != (void *)vki_version_self;
+}
+
 void vki_init(void)
 {
 	if (VKI_LIKELY(__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2))
 		return;
 	pthread_mutex_lock(&init_lock);
-	if (init_state == 0) {
+	if (init_state == 0 && another_runtime()) {
+		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE); /* idle copy */
+	} else if (init_state == 0) {
 		init_state = 1;
 		vki_options_init();
 		int ok = vki_arena_setup() == 0;
@@ -60,6 +91,7 @@ void vki_init(void)
 			vki_signal_init();
 		}
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
+		vki_options_startup_note();
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&init_lock);
@@ -69,4 +101,33 @@ void vki_init(void)
 __attribute__((constructor(102))) static void init_ctor(void)
 {
 	vki_init();
+}
+
+/*
+ * At exit: the verbosity summary, and fail_on_report.  Priority 101 runs
+ * after the other destructors (print_stats first).  A copy of the runtime
+ * that never set an arena up (libvkasan.so idle next to a program's own
+ * runtime) says nothing.
+ */
+__attribute__((destructor(101))) static void init_at_exit(void)
+{
+	if (!vki_arena_base)
+		return;
+	unsigned long n = vki_report_count();
+	if (vki_opt.verbosity >= 1 || (n && vki_opt.fail_on_report)) {
+		vki_report_open_log();
+		struct vk_stats st;
+		vk_get_stats(&st);
+		if (vki_opt.verbosity >= 1)
+			vki_printf("vkasan: exit of pid %d: %lu report(s), %lu live mapping(s) "
+				   "(%lu bytes), %lu shadow page(s) present, %lu purge(s)\n",
+				   vki_os_getpid(), n, (unsigned long)st.live_areas,
+				   (unsigned long)st.live_bytes, (unsigned long)st.shadow_pages,
+				   (unsigned long)st.purges);
+	}
+	if (n && vki_opt.fail_on_report) {
+		vki_printf("vkasan: %lu report(s) printed; exit status %d (fail_on_report=1)\n", n,
+			   (int)vki_opt.exitcode);
+		vki_os_exit_now((int)vki_opt.exitcode);
+	}
 }

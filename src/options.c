@@ -120,6 +120,44 @@ static bool parse_number(const char *v, size_t n, bool allow_suffix, bool allow_
 	return true;
 }
 
+/* Booleans: each true word, then its false word (case does not matter). */
+static const char *const bool_words[] = { "1", "0", "true", "false", "yes", "no", "on", "off" };
+
+static bool words_eq(const char *word, const char *v, size_t n)
+{
+	size_t i = 0;
+	for (; i < n; i++)
+		if (!word[i] || (word[i] | 0x20) != (v[i] | 0x20))
+			return false;
+	return word[i] == 0;
+}
+
+/* Integers with a range: a value outside it is refused, never wrapped
+ * (exit statuses are 8 bits: 300 would silently become 44). */
+struct int_range {
+	const char *name;
+	long long min, max;
+};
+static const struct int_range int_ranges[] = {
+	{ "exitcode", 0, 255 },
+	{ "max_reports", 0, 1LL << 30 },
+	{ "verbosity", 0, 3 },
+	{ "fail_mmap_every", 0, 1LL << 30 },
+	{ "verify_every", 0, 1LL << 30 },
+};
+
+static const struct int_range *range_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(int_ranges) / sizeof(int_ranges[0]); i++) {
+		const char *a = int_ranges[i].name, *b = name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return &int_ranges[i];
+	}
+	return NULL;
+}
+
 int vki_option_set(const char *name, size_t namelen, const char *value, size_t vallen)
 {
 	char qn[52], qv[52];
@@ -139,18 +177,23 @@ int vki_option_set(const char *name, size_t namelen, const char *value, size_t v
 		long long x;
 		switch (d->type) {
 		case VKI_OPT_BOOL:
-			if (vallen == 1 && (value[0] == '0' || value[0] == '1')) {
-				*(bool *)d->field = value[0] == '1';
-				return 0;
-			}
-			if (name_is("true", value, vallen) || name_is("false", value, vallen)) {
-				*(bool *)d->field = value[0] == 't';
-				return 0;
+			for (size_t i = 0; i < sizeof(bool_words) / sizeof(bool_words[0]); i++) {
+				if (words_eq(bool_words[i], value, vallen)) {
+					*(bool *)d->field = i % 2 == 0;
+					return 0;
+				}
 			}
 			break;
 		case VKI_OPT_INT:
 			if (parse_number(value, vallen, false, true, &x) && x >= -(1LL << 31) &&
 			    x < (1LL << 31)) {
+				const struct int_range *r = range_of(d->name);
+				if (r && (x < r->min || x > r->max)) {
+					vki_printf("vkasan: warning: option %s must be %lld..%lld, not "
+						   "'%s'; keeping the old value\n",
+						   d->name, r->min, r->max, qv);
+					return -1;
+				}
 				*(long *)d->field = (long)x;
 				return 0;
 			}
@@ -228,4 +271,25 @@ VKI_EXPORT int vk_set_option(const char *name, const char *value)
 	while (value[vl])
 		vl++;
 	return vki_option_set(name, nl, value, vl);
+}
+
+/*
+ * verbosity>=1: a line when the runtime is up, so that a user can see that
+ * vkasan is in the program at all, which version and how it is set up.
+ */
+void vki_options_startup_note(void)
+{
+	if (vki_opt.verbosity < 1)
+		return;
+	if (vki_arena_base)
+		vki_printf("vkasan %s: pid %d, arena [0x%lx, 0x%lx) %lu GiB, %s checks, "
+			   "shadow %s, halt_on_error=%d\n",
+			   VKASAN_VERSION, vki_os_getpid(), (unsigned long)vki_arena_base,
+			   (unsigned long)vki_arena_end,
+			   (unsigned long)((vki_arena_end - vki_arena_base) >> 30),
+			   vki_fullshadow_on ? "inline" : "outline", vki_opt.shadow ? "on" : "off",
+			   (int)vki_opt.halt_on_error);
+	else
+		vki_printf("vkasan %s: pid %d, no arena (vk_vmalloc fails)\n", VKASAN_VERSION,
+			   vki_os_getpid());
 }

@@ -21,6 +21,8 @@
  */
 #include "vk_internal.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -446,6 +448,12 @@ int vki_os_altstack_disable(void)
 void vki_os_exit(int status)
 {
 	exit(status); /* flush the program's stdio: its output before the report matters */
+}
+
+void vki_os_exit_now(int status)
+{
+	fflush(NULL); /* exit() is running: calling it again is undefined */
+	_exit(status);
 }
 
 void vki_os_abort(void)

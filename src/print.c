@@ -16,7 +16,7 @@
 
 #include <limits.h>
 
-int vki_log_fd = 2; /* stderr, or the log_path file (vki_report_init opens it) */
+int vki_log_fd = 2; /* stderr, or the log_path file (vki_report_open_log opens it) */
 
 struct vki_out {
 	char *buf;
@@ -247,30 +247,45 @@ void vki_stream_end(void)
 
 static char log_base[PATH_MAX]; /* log_path the open log belongs to */
 static int log_pid;
+static char log_failed[PATH_MAX]; /* log_path that could not be opened */
+static int log_failed_pid;
+
+static bool log_is_stream(const char *p)
+{
+	return !p || !*p || !vki_strcmp(p, "stderr") || !vki_strcmp(p, "stdout");
+}
 
 /*
- * Point vki_log_fd at "<log_path>.<pid>" (once per path and process: a
- * forked child gets its own file), or stderr.  "stderr" and "stdout" name
- * the streams, as in the sanitizers.
+ * The report stream: stderr, stdout or "<log_path>.<pid>".  "stderr" and
+ * "stdout" name the streams, as in the sanitizers.  The file is created only
+ * when something is written to it (vki_report_open_log: the first report,
+ * the statistics or the summary at exit), so that a run without reports
+ * leaves no empty file behind; a forked child gets its own.
  */
 void vki_report_init(void)
 {
 	const char *p = vki_opt.log_path;
-	int want = -1;
-	if (!p || !*p || !vki_strcmp(p, "stderr"))
-		want = 2;
-	else if (!vki_strcmp(p, "stdout"))
-		want = 1;
-	if (want >= 0) {
-		if (vki_log_fd > 2)
-			vki_os_close(vki_log_fd);
-		vki_log_fd = want;
-		log_base[0] = 0;
+	if (!log_is_stream(p))
+		return; /* a file: vki_report_open_log, when there is something to write */
+	if (vki_log_fd > 2)
+		vki_os_close(vki_log_fd);
+	vki_log_fd = p && !vki_strcmp(p, "stdout") ? 1 : 2;
+	log_base[0] = 0;
+}
+
+/* A path that cannot be opened is said once per path and process; reports
+ * then go to stderr. */
+void vki_report_open_log(void)
+{
+	vki_report_init();
+	const char *p = vki_opt.log_path;
+	if (log_is_stream(p))
 		return;
-	}
 	int pid = vki_os_getpid();
 	if (vki_log_fd > 2 && pid == log_pid && !vki_strcmp(p, log_base))
 		return;
+	if (pid == log_failed_pid && !vki_strcmp(p, log_failed))
+		return; /* said already; stderr it is */
 	char path[PATH_MAX + 16];
 	vki_snprintf(path, sizeof(path), "%s.%d", p, pid);
 	int fd = vki_os_open_log(path);
@@ -279,6 +294,8 @@ void vki_report_init(void)
 	if (fd < 0) {
 		vki_log_fd = 2;
 		log_base[0] = 0;
+		log_failed_pid = pid;
+		vki_snprintf(log_failed, sizeof(log_failed), "%s", p);
 		vki_printf("vkasan: cannot open log file %s; reporting to stderr\n", path);
 		return;
 	}

@@ -81,7 +81,7 @@ static bool report_begin(void)
 		vki_self()->in_report = 0;
 		return false;
 	}
-	vki_report_init();
+	vki_report_open_log();
 	vki_symbolize_reset();
 	peek_page = 1;
 	vki_stream_begin();
@@ -319,8 +319,16 @@ static void describe(struct vki_desc *d)
 	if (d->kind == VKI_BUG_ACCESS) {
 		d->bad = first_bad_granule(d->addr, d->size, &d->present, &d->code);
 		d->bug_type = vki_bug_type(d->present, d->code);
+		/* The first bad byte: in the bad granule, past its accessible
+		 * bytes.  A range (memcpy of 12768 bytes) is described from it:
+		 * "0 bytes to the right of", not "20000 bytes inside of". */
+		d->bad_byte = d->bad + (d->present && d->code > 0 && d->code < VKI_GRANULE
+						? d->code : 0);
+		if (d->bad_byte < d->addr || d->fault)
+			d->bad_byte = d->addr;
 	} else {
 		d->bad = VKI_ROUND_DOWN(d->addr, VKI_GRANULE);
+		d->bad_byte = d->addr;
 		d->present = vki_in_arena(d->addr) && vki_report_peek(d->bad, &d->code);
 		d->bug_type = d->kind == VKI_BUG_DOUBLE_FREE ? "double-free" : "invalid-free";
 	}
@@ -413,6 +421,7 @@ __attribute__((destructor)) static void print_stats_at_exit(void)
 {
 	if (!vki_opt.print_stats || !vki_arena_base || halted_by_fault)
 		return;
+	vki_report_open_log();
 	struct vk_stats s;
 	vk_get_stats(&s);
 	vki_printf("vkasan statistics (pid %d):\n", vki_os_getpid());

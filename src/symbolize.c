@@ -68,7 +68,8 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
 				exe_path[n > 0 ? n : 0] = 0;
 			}
 			path = exe_path[0] ? exe_path : NULL;
-		} else if (path[0] != '/') { /* linux-vdso.so.1: no file */
+		} else if (!vki_strchr(path, '/')) { /* linux-vdso.so.1: no file (a
+						  * dlopen("./lib.so") name is one) */
 			c->m->path = NULL;
 			c->m->name = path;
 			c->m->bias = info->dlpi_addr;
@@ -204,13 +205,20 @@ static bool elf_lookup(struct elf_file *e, uintptr_t v, const char **name, uintp
 #define WHERE_LEN 200
 #define FUNC_LEN 128
 
+#define INL_PER_ENTRY 4 /* inlined frames kept per address */
+
 struct sym_entry {
 	uintptr_t addr;        /* lookup address: pc, or return address - 1 */
 	char where[WHERE_LEN]; /* "file:line", empty if unknown */
 	char func[FUNC_LEN];   /* the tool's function name, empty if unknown */
+	int ninl;              /* frames inlined at addr: inl[i][0..ninl) */
 };
 
 static struct sym_entry cache[CACHE_SIZE];
+/* Inlined frames of cache[i], innermost first (llvm-symbolizer only). */
+static struct vki_sym_frame inl[CACHE_SIZE][INL_PER_ENTRY];
+_Static_assert(sizeof(inl[0][0].func) == FUNC_LEN && sizeof(inl[0][0].where) == WHERE_LEN,
+	       "inlined frames fit the cache's strings");
 static int ncache;
 /* One batch's questions for the symbolizer; answers land in the cache. */
 static struct vki_sym_query queries[CACHE_SIZE];
@@ -252,25 +260,31 @@ void vki_symbolize_batch(const uintptr_t *frames, int n, bool first_exact)
 		cache[ncache].addr = a;
 		cache[ncache].where[0] = 0;
 		cache[ncache].func[0] = 0;
+		cache[ncache].ninl = 0;
 		ncache++;
 	}
 	if (ncache == first || !vki_opt.symbolize)
 		return;
-	int nq = 0;
+	int nq = 0, qidx[CACHE_SIZE];
 	for (int i = first; i < ncache; i++) {
 		struct module m;
 		if (!find_module(cache[i].addr, &m) || !m.path)
 			continue;
-		queries[nq++] = (struct vki_sym_query){
+		queries[nq] = (struct vki_sym_query){
 			.module = m.path,
 			.offset = cache[i].addr - m.bias,
 			.func = cache[i].func,
 			.func_size = sizeof(cache[i].func),
 			.where = cache[i].where,
 			.where_size = sizeof(cache[i].where),
+			.inl = inl[i],
+			.inl_max = INL_PER_ENTRY,
 		};
+		qidx[nq++] = i;
 	}
 	vki_symbolizer_query(queries, nq);
+	for (int k = 0; k < nq; k++)
+		cache[qidx[k]].ninl = queries[k].ninl;
 	errno = saved_errno;
 }
 
@@ -290,6 +304,11 @@ bool vki_symbolize_function(uintptr_t pc, bool exact, char *buf, size_t size)
 		uintptr_t start;
 		size_t fsize;
 		if (e && elf_lookup(e, a - m.bias, &name, &start, &fsize)) {
+			/* A C++ (mangled) name: the symbolizer's demangled name
+			 * of the same function, when it answered. */
+			struct sym_entry *c = cache_find(a);
+			if (name[0] == '_' && name[1] == 'Z' && c && c->func[0])
+				name = c->func;
 			vki_snprintf(buf, size, "%s+0x%lx/0x%lx", name,
 				     (unsigned long)(pc - m.bias - start), (unsigned long)fsize);
 			return true;
@@ -314,10 +333,28 @@ void vki_print_frames_ex(const uintptr_t *frames, int n, bool first_exact)
 	for (int i = 0; i < n; i++) {
 		bool exact = first_exact && i == 0;
 		char fn[FUNC_LEN + 64];
-		vki_symbolize_function(frames[i], exact, fn, sizeof(fn));
+		bool named = vki_symbolize_function(frames[i], exact, fn, sizeof(fn));
 		struct sym_entry *c = cache_find(lookup_addr(frames[i], exact));
+		/* Inlined frames first, as the kernel's symbolized traces show
+		 * them: "function file:line [inline]". */
+		for (int k = 0; c && k < c->ninl; k++) {
+			const struct vki_sym_frame *f = &inl[c - cache][k];
+			vki_report_printf(" %s %s [inline]\n", f->func[0] ? f->func : "??",
+					  f->where[0] ? f->where : "??:0");
+		}
+		struct module m;
 		if (c && c->where[0])
 			vki_report_printf(" %s %s\n", fn, c->where);
+		else if (!vki_opt.symbolize && find_module(lookup_addr(frames[i], exact), &m) &&
+			 m.path)
+			/* For vkasan-symbolize: the module's file and the pc's
+			 * offset in it, as AddressSanitizer prints them. */
+			if (named)
+				vki_report_printf(" %s (%s+0x%lx)\n", fn, m.path,
+						  (unsigned long)(frames[i] - m.bias));
+			else
+				vki_report_printf(" 0x%lx (%s+0x%lx)\n", (unsigned long)frames[i],
+						  m.path, (unsigned long)(frames[i] - m.bias));
 		else
 			vki_report_printf(" %s\n", fn);
 	}

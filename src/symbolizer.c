@@ -428,7 +428,7 @@ static bool srv_start(void)
 {
 	if (srv.failures >= SRV_MAX_FAILURES)
 		return false;
-	static char *argv[] = { tool_path, "--functions=linkage", "--no-demangle", "--inlines",
+	static char *argv[] = { tool_path, "--functions=linkage", "--demangle", "--inlines",
 				NULL };
 	int to, from;
 	pid_t pid;
@@ -468,11 +468,21 @@ static bool srv_feed_line(struct srv_state *st, char *l)
 		return true;
 	}
 	struct vki_sym_query *q = order[st->records];
-	if (st->pairs_line == 0)
+	/* One (function, location) pair per frame, innermost first: the last
+	 * pair is the function the address is in, the ones before it were
+	 * inlined into it.  Each new pair pushes the previous one onto the
+	 * inlined list. */
+	if (st->pairs_line % 2 == 0) {
+		if (st->pairs_line > 0 && q->ninl < q->inl_max) {
+			struct vki_sym_frame *f = &q->inl[q->ninl++];
+			vki_snprintf(f->func, sizeof(f->func), "%s", q->func);
+			vki_snprintf(f->where, sizeof(f->where), "%s", q->where);
+		}
 		set_func(q, l);
-	else if (st->pairs_line == 1)
+		q->where[0] = 0;
+	} else {
 		set_where(q, l);
-	/* later lines: outer inlined frames, not printed */
+	}
 	st->pairs_line++;
 	return true;
 }
@@ -482,6 +492,8 @@ static bool srv_feed_line(struct srv_state *st, char *l)
 static bool srv_exchange(size_t len, int nasked, int *records)
 {
 	struct srv_state st = { nasked, 0, 0 };
+	for (int i = 0; i < nasked; i++)
+		order[i]->ninl = 0;
 	size_t off = 0;
 	bool ok = false, dead = false;
 	srv_line_len = 0;
@@ -536,6 +548,7 @@ out:
 	*records = st.records;
 	if (!ok) {
 		if (st.records < nasked) { /* half an answer is no answer */
+			order[st.records]->ninl = 0;
 			set_func(order[st.records], NULL);
 			set_where(order[st.records], NULL);
 		}
@@ -611,6 +624,7 @@ static int batch_addr2line(struct vki_sym_query *q, int n)
 		int idx[64], k = 0, a = 0;
 		tool_argv[a++] = tool_path;
 		tool_argv[a++] = "-f";
+		tool_argv[a++] = "-C"; /* demangle */
 		tool_argv[a++] = "-e";
 		tool_argv[a++] = (char *)q[i].module;
 		for (int j = i; j < n && k < 64; j++) {

@@ -186,7 +186,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 /* X(name, type, default, description): the one table of options. */
 #define VKI_OPTIONS(X)                                                                 \
 	X(halt_on_error, BOOL, 1, "exit after the first report")                       \
-	X(exitcode, INT, 1, "exit status used by halt_on_error")                       \
+	X(exitcode, INT, 1, "exit status used by halt_on_error (0..255)")              \
 	X(abort_on_error, BOOL, 0, "abort() instead of exit after a halting report")   \
 	X(max_reports, INT, 0, "stop printing after this many reports (0: no limit)")  \
 	X(log_path, STR, 0, "write reports to <log_path>.<pid> instead of stderr")     \
@@ -203,7 +203,8 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
 	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
-	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
+	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")         \
+	X(fail_on_report, BOOL, 0, "halt_on_error=0: exit with exitcode at the end if any report was printed")
 
 struct vki_options {
 #define VKI_OPT_FIELD_BOOL bool
@@ -221,6 +222,8 @@ extern struct vki_options vki_opt;
 void vki_options_parse(const char *s);
 int vki_option_set(const char *name, size_t namelen, const char *value, size_t vallen);
 void vki_options_init(void); /* defaults, then $VKASAN_OPTIONS */
+/* verbosity>=1: one line when the runtime is up (version, arena, mode). */
+void vki_options_startup_note(void);
 void vki_options_freeze(void); /* arena built: start-up-only options are fixed */
 
 /* ------------------------------------------------------------ print.c */
@@ -247,8 +250,12 @@ bool vki_in_report(void);
 /* Reports printed so far (report.c adds, atomically). */
 extern unsigned long vki_reports;
 unsigned long vki_report_count(void);
-/* Point the report stream at log_path (or stderr) as the options say. */
+/* Point the report stream at stderr/stdout as log_path says; a file is
+ * created only by vki_report_open_log. */
 void vki_report_init(void);
+/* Create the log_path file if it is the report stream and not open yet:
+ * before the first thing that is written to it (reports, statistics). */
+void vki_report_open_log(void);
 /* Always-on integrity check: print and abort. */
 void vki_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 #define VKI_CHECK(cond)                                                        \
@@ -320,6 +327,8 @@ int vki_os_altstack_set(void *sp, size_t size); /* 0 or -1 */
 int vki_os_altstack_disable(void);              /* 0, or -1 while on it */
 /* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
+/* At exit already (a destructor): flush the program's stdio, then _exit. */
+void vki_os_exit_now(int status) __attribute__((noreturn));
 void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
@@ -651,13 +660,22 @@ bool vki_symbolize_function(uintptr_t pc, bool exact, char *buf, size_t size);
 
 /* symbolizer.c: the external symbolizer process behind symbolize.c. */
 #define VKI_SYMBOLIZER_MAX 256 /* queries per call; any beyond are not asked */
+/* A frame inlined at a queried address (the tool's demangled name). */
+struct vki_sym_frame {
+	char func[128];
+	char where[200];
+};
 struct vki_sym_query {
 	const char *module;      /* in: the module's file */
 	uintptr_t offset;        /* in: module-relative address */
-	char *func;              /* out: the tool's function name, "" if unknown */
+	char *func;              /* out: the tool's (demangled) name of the
+				  * function the address is in, "" if unknown */
 	size_t func_size;
-	char *where;             /* out: "file:line", "" if unknown */
+	char *where;             /* out: its "file:line", "" if unknown */
 	size_t where_size;
+	struct vki_sym_frame *inl; /* out: frames inlined there, innermost */
+	int inl_max;             /*      first, at most inl_max (0: none asked) */
+	int ninl;                /* out: how many */
 };
 /* Ask llvm-symbolizer (one process kept across reports) or else addr2line
  * about q[0..n) in one go.  Writes func and where only of queries it
@@ -693,6 +711,9 @@ struct vki_desc {
 	bool fault;              /* from the fault handler: size unknown */
 	enum vki_bug kind;
 	uintptr_t bad;           /* first granule whose shadow forbids the access */
+	uintptr_t bad_byte;      /* the access's first bad byte (addr for a fault,
+				  * a free or a one-granule access): owners
+				  * describe a range from it */
 	bool present;            /* bad's shadow is backed */
 	uint8_t code;            /* its shadow code (0 when absent) */
 	uint8_t owner;           /* enum vki_owner: whose hooks describe it */

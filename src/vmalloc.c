@@ -94,7 +94,17 @@ void vki_report_vm_area(const struct vki_desc *d, const char *how)
 	}
 	uintptr_t rs = ai->start, re = ai->start + ai->size;
 	const char *freed = ai->state == VKI_AREA_LAZY ? "freed " : "";
-	if (addr < rs)
+	if (d->bad_byte != addr) {
+		vki_report_printf("The first bad byte of the access, 0x%lx (at offset %lu), is located ",
+				  (unsigned long)d->bad_byte, (unsigned long)(d->bad_byte - addr));
+		addr = d->bad_byte;
+		if (addr < rs)
+			vki_report_printf("%lu bytes to the left of\n", (unsigned long)(rs - addr));
+		else if (addr >= re)
+			vki_report_printf("%lu bytes to the right of\n", (unsigned long)(addr - re));
+		else
+			vki_report_printf("%lu bytes inside of\n", (unsigned long)(addr - rs));
+	} else if (addr < rs)
 		vki_report_printf("The buggy address is located %lu bytes to the left of\n",
 				  (unsigned long)(rs - addr));
 	else if (addr >= re)

@@ -100,6 +100,9 @@ need = {
     "nm": shutil.which("nm"),
     "readelf": shutil.which("readelf"),
     "pkg-config": shutil.which("pkg-config"),
+    # cxx_names.test
+    "g++": shutil.which("g++"),
+    "clang++": shutil.which("clang++"),
 }
 for what, path in need.items():
     if not path or not os.path.exists(path):

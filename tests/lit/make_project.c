@@ -1,5 +1,7 @@
 // `make CC=vkasan-cc` on a project that knows nothing of vkasan (separate
 // compile and link steps, its own CFLAGS): the program reports its bug.
+// The project sets its own CFLAGS (no %opt): -O0 and -O2 would run the same.
+// REQUIRES: O0
 //
 // RUN: rm -rf %t.proj && cp -r %S/Inputs/project %t.proj
 // RUN: make -s -C %t.proj CC='%vkcc'

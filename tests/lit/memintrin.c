@@ -53,7 +53,10 @@ int main(int argc, char **argv)
 		// CPYDST-NEXT: Write of size 101 at addr 0x[[#%x,P+0x064]] by task vktest/[[PID]]
 		// CPYDST: Call Trace:
 		// CPYDST: {{^ }}copy+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}memintrin.c:[[#MEMCPY]]
-		// CPYDST: {{^ }}main+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}memintrin.c:[[@LINE+2]]
+		// CPYDST: {{^ }}main+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}memintrin.c:[[@LINE+5]]
+		// A range is described from its first bad byte (issue 16):
+		// CPYDST: The first bad byte of the access, 0x[[#%x,P+0xc8]] (at offset 100), is located 0 bytes to the right of
+		// CPYDST-NEXT: {{^}} 200-byte region [0x[[#%x,P]], 0x[[#%x,P+0xc8]])
 		vt_expect("Write of size 101 at addr %p", (void *)(p + 100));
 		copy(p + 100, local, 101);
 	}
@@ -68,7 +71,8 @@ int main(int argc, char **argv)
 		// SET-NEXT: BUG: KASAN: vmalloc-out-of-bounds in fill+0x
 		// SET-NEXT: Write of size 191 at addr 0x[[#%x,P+0x00a]] by task vktest/[[PID]]
 		// SET: {{^ }}fill+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}memintrin.c:[[#MEMSET]]
-		// SET: {{^ }}main+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}memintrin.c:[[@LINE+2]]
+		// SET: {{^ }}main+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}memintrin.c:[[@LINE+3]]
+		// SET: The first bad byte of the access, 0x[[#%x,P+0xc8]] (at offset 190), is located 0 bytes to the right of
 		vt_expect("Write of size 191 at addr %p", (void *)(p + 10));
 		fill(p + 10, 0x33, 191);
 	}

@@ -5,7 +5,8 @@
 //   halt_on_error=0    go on; every bad access reported; normal exit
 //   max_reports=2      with halt_on_error=0: print two reports only
 //   log_path=P         reports in P.<pid>, not on stderr
-//   symbolize=0        frames still readable, without file:line
+//   symbolize=0        frames still readable, without file:line, with
+//                      (module+0xoffset) for vkasan-symbolize
 //   an unknown option  a one-line warning, and the program runs
 //
 // RUN: %cc %s -o %t
@@ -59,8 +60,8 @@ int main(int argc, char **argv)
 
 // NOSYM: BUG: KASAN: vmalloc-out-of-bounds in
 // NOSYM: Call Trace:
-// NOSYM-NEXT: {{^ vt_read\+0x[0-9a-f]+/0x[0-9a-f]+$}}
-// NOSYM-NEXT: {{^ main\+0x[0-9a-f]+/0x[0-9a-f]+$}}
+// NOSYM-NEXT: {{^ vt_read\+0x[0-9a-f]+/0x[0-9a-f]+ \(/.*\+0x[0-9a-f]+\)$}}
+// NOSYM-NEXT: {{^ main\+0x[0-9a-f]+/0x[0-9a-f]+ \(/.*\+0x[0-9a-f]+\)$}}
 // NOSYM-NOT: options.c:
 
 // UNKNOWN: no_such_option

@@ -46,7 +46,7 @@ STACK_TYPES = ("stack-out-of-bounds", "stack-use-after-scope", "stack-use-after-
 ACCESS_TYPES = ("vmalloc-out-of-bounds", "use-after-free", "wild-memory-access",
                 "global-out-of-bounds") + STACK_TYPES
 TYPES = ACCESS_TYPES + ("double-free", "invalid-free")
-BUG_RE = re.compile(r"^BUG: KASAN: (\S+) in (\S+)$")
+BUG_RE = re.compile(r"^BUG: KASAN: (\S+) in (\S.*)$")  # C++ names have spaces
 ACCESS_RE = re.compile(r"^(Read|Write) of (?:size (\d+)|unknown size) at addr 0x([0-9a-f]+) "
                        r"by task (.+)/(\d+)$")
 STACK_RE = re.compile(r"^The buggy address belongs to (stack of task .+/\d+|the stack of another task)$")

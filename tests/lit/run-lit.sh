@@ -75,4 +75,6 @@ SITE
 done
 
 # shellcheck disable=SC2086
-exec python3 "$LIT" -sv --no-progress-bar -j "${VK_LIT_JOBS:-2}" $LIT_ARGS $dirs
+# -v without -s: a "PASS: name (i of N)" line per test, which
+# tests/run-tests.sh turns into progress lines.
+exec python3 "$LIT" -v --no-progress-bar -j "${VK_LIT_JOBS:-2}" $LIT_ARGS $dirs

@@ -5,6 +5,10 @@
 // in both modes; the symbols the code references differ (outline: checks,
 // inline: reports only, plus the global registration).
 //
+// The wrapper treats -O levels as any other flag it passes through (the
+// rest of the suite compiles at -O2): -O0 only, for each compiler and mode.
+// REQUIRES: O0
+//
 // RUN: rm -rf %t.dir && mkdir -p %t.dir
 // RUN: %vkcc %opt -g -c %s -o %t.dir/main.o
 // RUN: nm %t.dir/main.o | FileCheck %s --check-prefix=NM

@@ -713,7 +713,7 @@ TEST(malformed_options)
 	expect_options_survive("lazy_max=-1", 1);
 	expect_options_survive("lazy_max=12q", 1);
 	expect_options_survive("exitcode=99999999999", 1);
-	expect_options_survive("halt_on_error=yes:symbolize=2", 2);
+	expect_options_survive("halt_on_error=maybe:symbolize=2", 2); /* yes is a boolean */
 	expect_options_survive("arena_size=1", 1);
 	expect_options_survive("arena_size=0", 1);
 	expect_options_survive("arena_size=1x", 1);
