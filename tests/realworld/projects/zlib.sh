@@ -1,0 +1,5 @@
+# zlib: compression; its make test (example and minigzip round trips).
+PKG=zlib
+. "$RW_HERE/lib.sh"
+build() { ./configure --static && make -j2; }
+check() { make test; }
