@@ -212,7 +212,7 @@ def parse_counts(text, rc):
 
 # ------------------------------------------------------------------ phases
 
-def run_project(name, work, builds, do_tests, do_bugs):
+def run_project(name, work, builds, do_tests, do_bugs, resume=False):
     pkg = recipe_var(name, "PKG") or name
     src = fetch(pkg, work)
     recipe = os.path.join(HERE, "projects", name + ".sh")
@@ -221,7 +221,9 @@ def run_project(name, work, builds, do_tests, do_bugs):
         res_file = os.path.join(work, "results", "%s.%s.json" % (name, b))
         res = json.load(open(res_file)) if os.path.exists(res_file) else {}
         logs = os.path.join(work, "logs", name, b)
-        if do_tests:
+        if resume and res.get("builds") is not None and os.path.isdir(tree):
+            log("%s/%s: kept from an earlier run (--resume)" % (name, b))
+        elif do_tests:
             res = {"project": name, "build": b, "version": os.path.basename(src)}
             shutil.rmtree(tree, ignore_errors=True)
             shutil.rmtree(logs, ignore_errors=True)
@@ -257,7 +259,7 @@ def run_project(name, work, builds, do_tests, do_bugs):
             log("%s/%s: %s" % (name, b, json.dumps(res)))
             os.makedirs(os.path.dirname(res_file), exist_ok=True)
             json.dump(res, open(res_file, "w"), indent=1)
-        if do_bugs and res.get("builds") and b != "plain":
+        if do_bugs and res.get("builds") and b != "plain" and not (resume and "bugs" in res):
             res["bugs"] = run_bugs(name, recipe, tree, work, b)
             json.dump(res, open(res_file, "w"), indent=1)
 
@@ -406,6 +408,8 @@ def main():
     ap.add_argument("--no-bugs", action="store_true")
     ap.add_argument("--bugs-only", action="store_true")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the builds and suite results of an earlier run")
     a = ap.parse_args()
     vkb = os.path.abspath(os.environ.get("VKASAN_BUILD", "build"))
     work = os.path.abspath(os.environ.get("VKASAN_RW_DIR", os.path.join(vkb, "realworld")))
@@ -423,7 +427,7 @@ def main():
         t0 = time.time()
         for n in names:
             try:
-                run_project(n, work, a.builds.split(","), not a.bugs_only, not a.no_bugs)
+                run_project(n, work, a.builds.split(","), not a.bugs_only, not a.no_bugs, a.resume)
             except Exception as e:  # one project's trouble does not stop the others
                 log("%s: %s" % (n, e))
         log("total %.0f s" % (time.time() - t0))
