@@ -22,9 +22,10 @@ autotools_build() {
 	./configure --disable-shared --enable-static "$@" && make -j2
 }
 
-# rebuild: after a bug is applied or reverted.
+# rebuild: after a bug is applied or reverted; only $LIB_TARGET (the
+# library the bugs' triggers use) when the recipe names it.
 rebuild() {
-	if [ -d _b ]; then cmake --build _b -j2; else make -j2; fi
+	if [ -d _b ]; then cmake --build _b -j2 ${LIB_TARGET:+--target $LIB_TARGET}; else make -j2 $LIB_TARGET; fi
 }
 
 # rw_count PASSED FAILED: the suite's counts, for run.py.

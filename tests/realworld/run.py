@@ -31,18 +31,28 @@ def log(msg):
     print("realworld: " + msg, flush=True)
 
 
-def sh(cmd, cwd=None, env=None, out=None, check=True):
-    """Run a shell command; its output goes to the file `out` (appended)."""
+def sh(cmd, cwd=None, env=None, out=None, check=True, timeout=None):
+    """Run a shell command; its output goes to the file `out` (appended).
+    A command still running after `timeout` seconds is killed (status 124)."""
     f = open(out, "a") if out else None
     try:
-        r = subprocess.run(cmd, shell=True, cwd=cwd, env=env, stdout=f or subprocess.DEVNULL,
-                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        p = subprocess.Popen(cmd, shell=True, cwd=cwd, env=env, stdout=f or subprocess.DEVNULL,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            p.wait()
+            rc = 124
+            if f:
+                f.write("\nrealworld: killed after %s s\n" % timeout)
     finally:
         if f:
             f.close()
-    if check and r.returncode != 0:
-        raise RuntimeError("failed (%d): %s" % (r.returncode, cmd))
-    return r.returncode
+    if check and rc != 0:
+        raise RuntimeError("failed (%d): %s" % (rc, cmd))
+    return rc
 
 
 def recipe_var(name, var):
@@ -246,7 +256,7 @@ def run_project(name, work, builds, do_tests, do_bugs, resume=False):
                 log("%s/%s: running the test suite" % (name, b))
                 t0 = time.time()
                 rc = sh('/usr/bin/time -v -o "%s" sh -c \'. "%s"; set -x; check\'' % (rss, recipe),
-                        cwd=tree, env=env, out=tlog, check=False)
+                        cwd=tree, env=env, out=tlog, check=False, timeout=3600)
                 res["test_s"] = round(time.time() - t0, 1)
                 text = open(tlog, errors="replace").read()
                 res["passed"], res["failed"] = parse_counts(text, rc)
@@ -274,6 +284,12 @@ def bug_header(patch, key):
 def run_bugs(name, recipe, tree, work, b):
     """Apply each injected bug, rebuild incrementally, trigger, revert."""
     out = {}
+    # A bug left applied by an interrupted run is reverted first.
+    mark = os.path.join(tree, "_rw_applied")
+    if os.path.exists(mark):
+        sh('patch -R -p1 --no-backup-if-mismatch < "%s"' % open(mark).read().strip(), cwd=tree,
+           check=False)
+        os.remove(mark)
     for patch in sorted(glob.glob(os.path.join(HERE, "bugs", name, "*.patch"))):
         bug = os.path.basename(patch)[:-6]
         logs = os.path.join(work, "logs", name, b, "bug-" + bug)
@@ -283,26 +299,34 @@ def run_bugs(name, recipe, tree, work, b):
         env = build_env(work, b, logs)
         env["RW_BUGS"] = os.path.join(HERE, "bugs", name)
         r = {"expect": bug_header(patch, "expect"), "caught": False, "type": None}
-        if sh('patch -p1 --no-backup-if-mismatch < "%s"' % patch, cwd=tree, out=blog, check=False):
+        if sh('patch --dry-run -p1 < "%s"' % patch, cwd=tree, out=blog, check=False):
             r["type"] = "patch-failed"
             out[bug] = r
             continue
+        with open(mark, "w") as f:
+            f.write(patch + "\n")
+        sh('patch -p1 --no-backup-if-mismatch < "%s"' % patch, cwd=tree, out=blog)
         try:
             if sh('. "%s"; set -x; rebuild' % recipe, cwd=tree, env=env, out=blog, check=False):
                 r["type"] = "build-failed"
             else:
                 trig = bug_header(patch, "trigger")
-                rc = sh(trig, cwd=tree, env=env, out=os.path.join(logs, "trigger.log"), check=False)
+                rc = sh(trig, cwd=tree, env=env, out=os.path.join(logs, "trigger.log"), check=False,
+                        timeout=300)
                 reps = scan_reports(logs)
                 r["rc"] = rc
                 if reps:
                     r["caught"] = True
                     r["type"] = reps[0][1]
         finally:
+            # Reverted now, rebuilt with the next bug's build (or below).
             sh('patch -R -p1 --no-backup-if-mismatch < "%s"' % patch, cwd=tree, out=blog)
-            sh('. "%s"; rebuild' % recipe, cwd=tree, env=env, out=blog, check=False)
+            os.remove(mark)
         log("%s/%s bug %s: %s" % (name, b, bug, r))
         out[bug] = r
+    if out:
+        sh('. "%s"; rebuild' % recipe, cwd=tree, env=build_env(work, b, os.path.join(work, "logs", name, b)),
+           out=os.path.join(work, "logs", name, b, "rebuild.log"), check=False)
     return out
 
 

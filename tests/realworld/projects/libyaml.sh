@@ -2,6 +2,7 @@
 # (scanner, parser, loader, emitter, dumper) over the shipped example and
 # regression inputs - each must exit 0.
 PKG=libyaml
+LIB_TARGET=yaml
 . "$RW_HERE/lib.sh"
 build() { cmake_build -DYAML_STATIC_LIB_NAME=yaml; }
 check() {

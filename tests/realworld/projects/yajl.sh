@@ -1,6 +1,7 @@
 # yajl: streaming JSON parser; its parsing suite (every case with read
 # buffers of 1..31 bytes) and API tests.
 PKG=yajl
+LIB_TARGET=yajl_s
 . "$RW_HERE/lib.sh"
 build() { cmake -S . -B _b -DCMAKE_BUILD_TYPE= && cmake --build _b -j2; }
 check() {
