@@ -1,5 +1,6 @@
 # expat: XML parser; its runtests (C) and runtests_cxx (the same, as C++).
 PKG=expat
+LIB_TARGET=xmlwf
 . "$RW_HERE/lib.sh"
 build() {
 	# Debian's security patches test "#if XML_DTD == 1", which cmake's
