@@ -299,6 +299,11 @@ def run_bugs(name, recipe, tree, work, b):
         env = build_env(work, b, logs)
         env["RW_BUGS"] = os.path.join(HERE, "bugs", name)
         r = {"expect": bug_header(patch, "expect"), "caught": False, "type": None}
+        modes = bug_header(patch, "modes").split("(")[0].split()
+        if modes and b not in modes:
+            r["type"] = "n/a"  # e.g. a stack bug in outline mode: nothing to catch it with
+            out[bug] = r
+            continue
         if sh('patch --dry-run -p1 < "%s"' % patch, cwd=tree, out=blog, check=False):
             r["type"] = "patch-failed"
             out[bug] = r
@@ -408,17 +413,28 @@ def report(work, vkb):
     cb = csv.writer(open(os.path.join(work, "bugs.csv"), "w", newline=""))
     cb.writerow(["project", "bug", "expected", "vk", "vki", "asan"])
 
-    def cell(br):
+    def cell(br, build, modes, exp):
+        if modes and build not in modes:
+            return "n/a"
         if not br:
             return "-"
         if br.get("caught"):
-            return "yes (%s)" % br["type"]
+            wrong = build != "asan" and exp and br["type"] != exp
+            return "yes (%s%s)" % (br["type"], ", not the expected type" if wrong else "")
         return "no" + (" (%s)" % br["type"] if br.get("type") else "")
+    caught = {"vk": [0, 0], "vki": [0, 0], "asan": [0, 0]}
     for (p, bug), per in sorted(bugs.items()):
         exp = next((x.get("expect") for x in per.values() if x.get("expect")), "")
-        md.append("| %s | %s | %s | %s | %s | %s |" % (p, bug, exp, cell(per.get("vk")),
-                                                       cell(per.get("vki")), cell(per.get("asan"))))
-        cb.writerow([p, bug, exp, cell(per.get("vk")), cell(per.get("vki")), cell(per.get("asan"))])
+        patch = os.path.join(HERE, "bugs", p, bug + ".patch")
+        modes = bug_header(patch, "modes").split("(")[0].split() if os.path.exists(patch) else []
+        cells = [cell(per.get(b), b, modes, exp) for b in ("vk", "vki", "asan")]
+        for b, c in zip(("vk", "vki", "asan"), cells):
+            if c not in ("n/a", "-"):
+                caught[b][1] += 1
+                caught[b][0] += c.startswith("yes")
+        md.append("| %s | %s | %s | %s | %s | %s |" % (p, bug, exp, *cells))
+        cb.writerow([p, bug, exp, *cells])
+    md.append("| **caught** | | | %d/%d | %d/%d | %d/%d |" % (*caught["vk"], *caught["vki"], *caught["asan"]))
     with open(os.path.join(work, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     log("wrote %s/results.md, results.csv, bugs.csv" % work)
