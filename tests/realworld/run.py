@@ -317,7 +317,7 @@ def run_bugs(name, recipe, tree, work, b):
             else:
                 trig = bug_header(patch, "trigger")
                 rc = sh(trig, cwd=tree, env=env, out=os.path.join(logs, "trigger.log"), check=False,
-                        timeout=300)
+                        timeout=60)
                 reps = scan_reports(logs)
                 r["rc"] = rc
                 if reps:
