@@ -28,7 +28,7 @@ ASAN_RE = re.compile(r"ERROR: AddressSanitizer: ([\w-]+)")
 
 
 def log(msg):
-    print("realworld: " + msg, flush=True)
+    print("realworld %s: %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
 def sh(cmd, cwd=None, env=None, out=None, check=True, timeout=None):
