@@ -42,7 +42,10 @@ int main(void)
 		char key[16];
 		snprintf(key, sizeof(key), "key%d", i);
 		yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-		yajl_gen_string(g, (const unsigned char *)"tab\there \x01 quote\"", 19);
+		{
+			const char *v = "tab\there \x01 quote\"";
+			yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+		}
 	}
 	yajl_gen_map_close(g);
 	const unsigned char *out;
