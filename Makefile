@@ -3,6 +3,9 @@
 #   make check         unit tests and the lit suite; ends with "N passed, N failed"
 #   make demo          the demo: shadow populated, shared, released; a real report
 #   make bench         benchmark suite (bench/results/); make bench-quick: < 2 min
+#   make realworld     real projects' own test suites, plain/ASan/vkasan, and
+#                      injected bugs (apt-get source; long); realworld-quick: 2
+#                      projects.  VKASAN_BUILD=/path/to/build measures that tree.
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -50,7 +53,8 @@ SHADOW_OFFSET := $(shell sed -n 's/^\#define VKI_SHADOW_OFFSET \(0x[0-9a-fA-F]*\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
+.PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz \
+	realworld realworld-quick
 all: lib $(WRAPPER) $(B)/bin/vkasan-c++ $(B)/bin/vkasan-symbolize
 # What a program linked with libvkasan.a exports (vkasan-cc passes it as a
 # dynamic list): the same symbols as libvkasan.so, so that instrumented
@@ -135,6 +139,16 @@ stress: all
 
 fuzz: all
 	@$(MAKE) --no-print-directory -C tests/fuzz B=$(CURDIR)/$(B) run
+
+# Not part of check: it downloads Debian source packages and takes long.
+# With VKASAN_BUILD set, that build tree is measured and ./build is not built.
+RW_BUILD := $(if $(VKASAN_BUILD),$(VKASAN_BUILD),$(CURDIR)/$(B))
+RW_DEPS  := $(if $(VKASAN_BUILD),,all)
+realworld: $(RW_DEPS)
+	VKASAN_BUILD=$(RW_BUILD) nice -n 10 python3 tests/realworld/run.py $(RW_ARGS)
+
+realworld-quick: $(RW_DEPS)
+	VKASAN_BUILD=$(RW_BUILD) nice -n 10 python3 tests/realworld/run.py --quick $(RW_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(IPREFIX)/include $(DESTDIR)$(IPREFIX)/lib/pkgconfig \

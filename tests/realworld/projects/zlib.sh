@@ -1,0 +1,6 @@
+# zlib: compression; its make test (example and minigzip round trips).
+PKG=zlib
+LIB_TARGET="libz.a minigzip example"
+. "$RW_HERE/lib.sh"
+build() { ./configure --static && make -j2; }
+check() { make test; }
