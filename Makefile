@@ -16,7 +16,7 @@ RT_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden -fno-stack-protector \
 	-Wall -Wextra -Wshadow -Wno-unused-parameter $(EXTRA_CFLAGS)
 TEST_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Isrc \
 	-Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
-LDLIBS  := -lpthread
+LDLIBS  := -lpthread -ldl
 
 RT_SRCS := $(wildcard src/*.c)
 RT_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(RT_SRCS))

@@ -45,7 +45,13 @@ static uint8_t committed[VKI_ARENA_MAX / VKI_COMMIT_CHUNK]; /* per 64 MiB chunk:
 static struct {
 	uint64_t live_bytes, lazy_bytes, purges, alloc_failures;
 	uint64_t meta_in_use; /* areas handed out by meta_alloc */
+	uint64_t lazy_shadow_live; /* live areas with lazily backed windows */
 } st;
+
+static bool has_lazy_windows(const struct vki_area *a);
+static int populate_area(struct vki_area *a);
+static void unpoison_area(struct vki_area *a);
+static void poison_area(const struct vki_area *a);
 
 #define AREA(n) ((struct vki_area *)(n))
 
@@ -342,8 +348,9 @@ static void purge_locked(void)
 		struct vki_area *a = AREA(n);
 		uintptr_t start = n->key, end = a->end;
 		vki_tree_remove(&lazy_tree, n);
-		if (a->guarded &&
-		    vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
+		if ((a->guarded &&
+		     vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) ||
+		    (a->markers_below && vki_os_guard_remove(start, end - start, VKI_OS_GUARD))) {
 			/* A guard marker left in free space would fault inside the
 			 * next mapping there: keep the range quarantined. */
 			a->next = stuck;
@@ -351,6 +358,7 @@ static void purge_locked(void)
 			continue;
 		}
 		a->guarded = 0;
+		a->markers_below = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
 		uintptr_t rs, re;
@@ -377,6 +385,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_init();
 	if (!vki_arena_base)
 		return;
+	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
 	purge_locked();
 	vki_arena_unlock();
@@ -384,7 +393,9 @@ VKI_EXPORT void vk_purge(void)
 
 /* ---------------------------------------------------------------- alloc/free */
 
-static void *alloc(size_t size, size_t align, uint32_t stack)
+/* lazy: back only the first and last window of the mapping now, the others
+ * when first used (stacks: see "Lazily backed windows" below). */
+static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack, bool lazy)
 {
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
@@ -413,6 +424,12 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	carve(f, addr, len, spare);
 	a->node.key = addr;
 	a->end = addr + len;
+	if (lazy && vki_opt.shadow) {
+		a->lazy_lo = VKI_ROUND_DOWN(addr, VKI_WINDOW_SIZE) + VKI_WINDOW_SIZE;
+		a->lazy_hi = VKI_ROUND_DOWN(a->end - 1, VKI_WINDOW_SIZE);
+		if (a->lazy_lo >= a->lazy_hi)
+			a->lazy_lo = a->lazy_hi = 0;
+	}
 	if (vki_opt.guard_pages) {
 		if (vki_os_guard_install(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
 			free_insert(a);
@@ -420,7 +437,7 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 		}
 		a->guarded = 1;
 	}
-	if (vki_opt.shadow && vki_shadow_populate(addr, a->end)) {
+	if (vki_opt.shadow && populate_area(a)) {
 		if (a->guarded &&
 		    vki_os_guard_remove(a->end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
 			/* Cannot clear the guard now: quarantine the range; the
@@ -435,19 +452,22 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 		goto fail_carved;
 	}
 	a->size = size;
+	a->owner = owner;
 	a->alloc_stack = stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_BUSY;
 	a->settling = vki_opt.shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live++;
 	vki_arena_unlock();
 
 	/* Outside the lock: the windows are backed and filled, and no purge
 	 * releases a window a live mapping intersects.  Until settling is
 	 * cleared the invariant walk does not judge this mapping's shadow. */
 	if (vki_opt.shadow) {
-		vki_shadow_unpoison(addr, size);
+		unpoison_area(a);
 		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
 	}
 	return (void *)addr;
@@ -463,14 +483,23 @@ fail_carved:
 	return NULL;
 }
 
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
+{
+	if (align & (align - 1)) {
+		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
+		return NULL; /* not a power of two (0 means "no constraint") */
+	}
+	return alloc(size, align, owner, stack, false);
+}
+
 VKI_EXPORT void *vk_vmalloc(size_t size)
 {
-	return alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	return vki_arena_alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
 VKI_EXPORT void *vk_vzalloc(size_t size)
 {
-	void *p = alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	void *p = vki_arena_alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 	if (p)
 		memset(p, 0, size);
 	return p;
@@ -478,42 +507,50 @@ VKI_EXPORT void *vk_vzalloc(size_t size)
 
 VKI_EXPORT void *vk_vmalloc_aligned(size_t size, size_t align)
 {
-	if (align & (align - 1)) {
-		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
-		return NULL; /* not a power of two (0 means "no constraint") */
-	}
-	return alloc(size, align, vki_stack_save(0));
+	return vki_arena_alloc(size, align, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
-VKI_EXPORT void vk_vfree(const void *p)
+/* vki_arena_free, with the task to name as the one that freed it. */
+static bool free_as(const void *p, uint32_t stack, uint32_t tid, uintptr_t pc)
 {
-	if (!p)
-		return;
-	vki_init();
-	vki_signal_thread_init(); /* this thread's signal stack, once */
 	uintptr_t addr = (uintptr_t)p;
-	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
-	uint32_t stack = vki_stack_save(0);
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
 	if (!a) {
 		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
 		vki_arena_unlock();
 		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
-		return;
+		return false;
 	}
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live--;
 	if (vki_opt.shadow)
-		vki_shadow_poison(addr, a->end, VKI_SHADOW_VMALLOC_INVALID);
+		poison_area(a);
 	a->free_stack = stack;
-	a->free_tid = (uint32_t)vki_os_gettid();
+	a->free_tid = tid;
 	a->state = VKI_AREA_LAZY;
 	vki_tree_insert(&lazy_tree, &a->node);
 	st.lazy_bytes += a->end - addr;
 	if (st.lazy_bytes > vki_opt.lazy_max)
 		purge_locked();
 	vki_arena_unlock();
+	return true;
+}
+
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
+{
+	vki_init();
+	vki_signal_thread_init(); /* this thread's signal stack, once */
+	return free_as(p, stack, (uint32_t)vki_os_gettid(), pc);
+}
+
+VKI_EXPORT void vk_vfree(const void *p)
+{
+	if (!p)
+		return;
+	vki_arena_free(p, vki_stack_save(0), (uintptr_t)__builtin_return_address(0));
 }
 
 VKI_EXPORT size_t vk_vmalloc_size(const void *p)
@@ -526,6 +563,133 @@ VKI_EXPORT size_t vk_vmalloc_size(const void *p)
 	size_t size = a ? a->size : 0;
 	vki_arena_unlock();
 	return size;
+}
+
+/* ---------------------------------------------------------------- lazily backed windows
+ *
+ * Stacks (stack.c, fiber.c) are large and mostly untouched: an 8 MiB thread
+ * stack spans 256 windows, and backing all of their shadow at creation would
+ * cost 1 MiB of resident shadow per thread.  So a stack mapping backs only
+ * its first and last window at allocation (those may be shared with
+ * neighbours and must follow the normal rule); every window wholly inside,
+ * [lazy_lo, lazy_hi), is backed on first use, already accessible (zero):
+ *
+ *   - by a check that finds it absent (check.c asks vki_arena_fill_window
+ *     before reporting), and
+ *   - by the fault handler when inline code reads or writes its absent
+ *     shadow (stack.c's fault hook, same function); the instruction is
+ *     then simply run again.
+ *
+ * Only a live (busy) mapping's windows are backed this way: absent shadow of
+ * a freed stack stays absent, and a check there reports use-after-free as
+ * for any freed mapping.  The shadow of a live stack therefore holds exactly
+ * the windows its thread touched; the invariant walk knows that absent
+ * windows in [lazy_lo, lazy_hi) of a live or freed stack are fine.
+ */
+static bool has_lazy_windows(const struct vki_area *a)
+{
+	return a->lazy_lo < a->lazy_hi;
+}
+
+/* Back the windows a mapping needs now (all, or the two ends).  0 or -1,
+ * nothing left behind on failure. */
+static int populate_area(struct vki_area *a)
+{
+	uintptr_t start = a->node.key;
+	if (!has_lazy_windows(a))
+		return vki_shadow_populate(start, a->end);
+	bool had_first = vki_window_present(start);
+	if (vki_shadow_populate(start, a->lazy_lo))
+		return -1;
+	if (!vki_shadow_populate(a->lazy_hi, a->end))
+		return 0;
+	if (!had_first) { /* we backed it: nothing else uses it */
+		struct vki_release_batch b = { 0 };
+		vki_shadow_release_add(&b, a->lazy_lo - VKI_WINDOW_SIZE, a->lazy_lo);
+		vki_shadow_release_flush(&b);
+	}
+	return -1;
+}
+
+/* Accessible where backed: [start, start + size).  Lazy windows that are
+ * backed already (a failed release left them, still 0xF8) are cleared. */
+static void unpoison_area(struct vki_area *a)
+{
+	uintptr_t start = a->node.key;
+	if (!has_lazy_windows(a)) {
+		vki_shadow_unpoison(start, a->size);
+		return;
+	}
+	uintptr_t end = start + a->size;
+	vki_shadow_unpoison(start, a->lazy_lo - start);
+	for (uintptr_t w = a->lazy_lo; w < a->lazy_hi; w += VKI_WINDOW_SIZE)
+		if (vki_window_present(w))
+			vki_shadow_unpoison(w, VKI_WINDOW_SIZE);
+	if (end > a->lazy_hi)
+		vki_shadow_unpoison(a->lazy_hi, end - a->lazy_hi);
+}
+
+/* All 0xF8 where backed. */
+static void poison_area(const struct vki_area *a)
+{
+	uintptr_t start = a->node.key;
+	if (!has_lazy_windows(a)) {
+		vki_shadow_poison(start, a->end, VKI_SHADOW_VMALLOC_INVALID);
+		return;
+	}
+	vki_shadow_poison(start, a->lazy_lo, VKI_SHADOW_VMALLOC_INVALID);
+	for (uintptr_t w = a->lazy_lo; w < a->lazy_hi; w += VKI_WINDOW_SIZE)
+		if (vki_window_present(w))
+			vki_shadow_poison(w, w + VKI_WINDOW_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+	vki_shadow_poison(a->lazy_hi, a->end, VKI_SHADOW_VMALLOC_INVALID);
+}
+
+bool vki_arena_fill_window(uintptr_t addr)
+{
+	if (!vki_arena_base || !vki_in_arena(addr) || holding_lock ||
+	    !__atomic_load_n(&st.lazy_shadow_live, __ATOMIC_RELAXED))
+		return false;
+	uintptr_t w = VKI_ROUND_DOWN(addr, VKI_WINDOW_SIZE);
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
+	bool ok = a && addr < a->end && w >= a->lazy_lo && w < a->lazy_hi;
+	if (ok && !vki_window_present(w))
+		ok = vki_shadow_populate_accessible(w, w + VKI_WINDOW_SIZE) == 0;
+	vki_arena_unlock();
+	return ok;
+}
+
+void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards)
+{
+	uintptr_t p = (uintptr_t)alloc(size, VKI_PAGE_SIZE, VKI_OWNER_STACK, stack, true);
+	if (!p)
+		return NULL;
+	for (int i = 0; i < nguards; i++) {
+		uintptr_t g = p + guards[i];
+		if (vki_os_guard_install(g, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
+			/* Take back the markers already placed (or let the purge
+			 * do it), and the mapping. */
+			vki_arena_lock();
+			struct vki_area *a = AREA(vki_tree_find(&busy_tree, p));
+			a->markers_below = 1;
+			vki_arena_unlock();
+			free_as((void *)p, stack, (uint32_t)vki_os_gettid(), 0);
+			return NULL;
+		}
+		if (vki_opt.shadow && vki_window_present(g))
+			vki_shadow_poison(g, g + VKI_PAGE_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+	}
+	if (nguards) {
+		vki_arena_lock();
+		AREA(vki_tree_find(&busy_tree, p))->markers_below = 1;
+		vki_arena_unlock();
+	}
+	return (void *)p;
+}
+
+bool vki_arena_free_stack(const void *p, uint32_t stack, uint32_t tid, uintptr_t pc)
+{
+	return free_as(p, stack, tid, pc);
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -551,6 +715,7 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 		out->free_stack = a->free_stack;
 		out->alloc_tid = a->alloc_tid;
 		out->free_tid = a->free_tid;
+		out->owner = a->owner;
 	}
 	if (!held)
 		vki_arena_unlock();

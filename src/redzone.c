@@ -269,6 +269,11 @@ VKI_EXPORT void __asan_handle_no_return(void)
 		return;
 	uintptr_t sp = VKI_ROUND_DOWN((uintptr_t)__builtin_frame_address(0), VKI_GRANULE);
 	uintptr_t lo, hi;
+	if (vki_in_arena(sp)) { /* an arena stack (stack.c): its own bounds */
+		if (vki_stack_bounds(sp, &lo, &hi))
+			vki_stack_clear_shadow(sp, hi);
+		return;
+	}
 	if (!stack_bounds(sp, &lo, &hi) || hi - sp > MAX_NO_RETURN)
 		return;
 	vki_fill(shadow_of(sp), 0, (hi - sp) >> VKI_GRANULE_SHIFT);

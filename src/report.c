@@ -461,6 +461,10 @@ static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info
 		print_stack(ai->free_stack);
 		P("\n");
 	}
+	if (ai->owner == VKI_OWNER_STACK) { /* stack.c: whose stack, no region */
+		vki_stack_describe(addr, ai);
+		return;
+	}
 	uintptr_t rs = ai->start, re = ai->start + ai->size;
 	const char *freed = ai->state == VKI_AREA_LAZY ? "freed " : "";
 	if (addr < rs)
@@ -550,7 +554,10 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	uint8_t code;
 	uintptr_t bad = first_bad_granule(addr, size, &present, &code);
 	symbolize_all(frames, n, fault, found, &ai);
-	print_header(bug_type(present, code, bad, found, ai.state), frames[0], fault);
+	const char *type = bug_type(present, code, bad, found, ai.state);
+	if (found && ai.owner == VKI_OWNER_STACK)
+		type = vki_stack_bug_type(type, code, &ai);
+	print_header(type, frames[0], fault);
 	if (fault)
 		P("%s of unknown size at addr 0x%lx by task ", is_write ? "Write" : "Read",
 		  (unsigned long)addr);
@@ -607,6 +614,25 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 	if (vki_in_arena(addr))
 		print_shadow(VKI_ROUND_DOWN(addr, VKI_GRANULE));
 	report_end(false);
+}
+
+/* ------------------------------------------------------------ other reports */
+
+/* stack.c's guard-page report uses the same frame: one at a time, one
+ * buffer, the separators, halting. */
+bool vki_report_begin(void)
+{
+	return report_begin();
+}
+
+void vki_report_end(bool must_halt)
+{
+	report_end(must_halt);
+}
+
+void vki_report_task(uint32_t tid)
+{
+	print_task(tid);
 }
 
 /* ------------------------------------------------------------ statistics */

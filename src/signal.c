@@ -90,7 +90,11 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	uintptr_t mem;
 	if (vki_in_report()) /* the report itself faulted: keep what it has */
 		vki_report_nested_fault((uintptr_t)si->si_addr);
-	/* si_code > 0: raised by the hardware, not sent by a process. */
+	/* si_code > 0: raised by the hardware, not sent by a process.  A
+	 * stack's lazily backed shadow is backed and the access resumed; a
+	 * stack guard page is reported (stack.c). */
+	else if (si->si_code > 0 && vki_stack_fault((uintptr_t)si->si_addr, uc))
+		return;
 	else if (si->si_code > 0 && fault_target((uintptr_t)si->si_addr, &mem)) {
 		/* An inline check read released shadow: finish its read as
 		 * poison and let the check report the exact access. */

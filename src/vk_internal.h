@@ -110,7 +110,8 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
-	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
+	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")        \
+	X(arena_stacks, BOOL, 1, "thread stacks from the arena, guard page below")
 
 struct vki_options {
 #define VKI_OPT_FIELD_BOOL bool
@@ -264,6 +265,16 @@ int vki_tree_verify(const struct vki_tree *t, const char *name);
 
 enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
 
+/* Who owns an arena mapping: reports ask the owner to describe it. */
+enum vki_owner {
+	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc */
+	VKI_OWNER_SLAB,        /* a slab of the heap (heap branch) */
+	VKI_OWNER_LARGE,       /* a large heap object (heap branch) */
+	VKI_OWNER_MMAP,        /* a routed mmap region (mmap branch) */
+	VKI_OWNER_STACK,       /* a thread/fiber stack (stacks branch) */
+	VKI_OWNER_VMAP,        /* a vmap/vm_map_ram alias (poison branch) */
+};
+
 /* A range of the arena: a free region, a live mapping or a lazily freed one. */
 struct vki_area {
 	struct vki_node node;   /* in the free, busy or lazy tree; key = start */
@@ -276,6 +287,10 @@ struct vki_area {
 	uint8_t state;          /* enum vki_area_state */
 	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
 	uint8_t guarded;        /* its guard page carries a fault marker */
+	uint8_t owner;          /* enum vki_owner */
+	uint8_t markers_below;  /* stacks: guard markers inside, removed at purge */
+	uintptr_t lazy_lo, lazy_hi; /* stacks: windows in [lazy_lo, lazy_hi) are
+				     * backed on first use (arena.c, stacks) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -286,6 +301,7 @@ struct vki_area_info {
 	size_t size;               /* requested bytes */
 	uint32_t alloc_stack, free_stack;
 	uint32_t alloc_tid, free_tid;
+	uint8_t owner;             /* enum vki_owner */
 };
 
 extern uintptr_t vki_arena_base, vki_arena_end; /* [base, end): the arena */
@@ -294,6 +310,14 @@ static inline bool vki_in_arena(uintptr_t a)
 {
 	return a - vki_arena_base < vki_arena_end - vki_arena_base;
 }
+
+/* vk_vmalloc's path with an owner: size bytes (page rounded + guard page),
+ * align >= page (power of two), the stack depot handle of the caller.
+ * NULL on failure, nothing leaked. */
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack);
+/* vk_vfree's path: poison, lazy list; a bad pointer gets the
+ * double-free/invalid-free report at pc.  Returns false on a bad pointer. */
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc);
 
 /* Ensure the runtime is set up (cheap after the first call). */
 void vki_init(void);
@@ -343,6 +367,9 @@ int vki_shadow_init(uintptr_t base, size_t size);
 int vki_shadow_commit(uintptr_t start, uintptr_t end);
 /* Back every absent window of [start, end), filled with 0xF8.  0 or -1. */
 int vki_shadow_populate(uintptr_t start, uintptr_t end);
+/* Back every absent window of [start, end) filled with 0 (accessible):
+ * a stack's lazily backed windows.  0 or -1. */
+int vki_shadow_populate_accessible(uintptr_t start, uintptr_t end);
 /* Set [start, start + size) accessible, partial last granule included. */
 void vki_shadow_unpoison(uintptr_t start, size_t size);
 /* Set [start, end) (granule aligned) to code. */
@@ -509,5 +536,50 @@ bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 /* ------------------------------------------------------------ verify.c */
 
 int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincore */
+
+/* ------------------------------------------------------------ stacks
+ *
+ * Thread and fiber stacks in the arena (stack.c, fiber.c), on arena.c's
+ * lazily backed windows (see "lazily backed windows" in arena.c).
+ */
+
+/* arena.c: a stack mapping of size bytes (+ the arena's guard page above)
+ * whose inner windows are backed on first use, with guard markers (real
+ * faults) on the pages at the given offsets; NULL, nothing leaked. */
+void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards);
+/* Free it, naming tid (the thread that ran on it) as the one that freed it. */
+bool vki_arena_free_stack(const void *p, uint32_t stack, uint32_t tid, uintptr_t pc);
+/* addr's window is a lazily backed window of a live stack: back it
+ * (accessible) if absent and return true.  check.c asks before reporting
+ * absent shadow; the fault handler via vki_stack_fault. */
+bool vki_arena_fill_window(uintptr_t addr);
+
+/* stack.c: the fault handler's first question (si_code > 0 faults only):
+ * a lazily backed stack window (back it: true, resume) or a stack guard
+ * page (report, never returns); false: not a stack matter. */
+bool vki_stack_fault(uintptr_t fault, void *ucontext);
+/* Reports: the "belongs to the stack of thread X" lines for a STACK-owned
+ * mapping (live or freed); the bug type refined for a stack. */
+void vki_stack_describe(uintptr_t addr, const struct vki_area_info *ai);
+const char *vki_stack_bug_type(const char *type, uint8_t code, const struct vki_area_info *ai);
+/* The usable range [*lo, *hi) of the arena stack holding addr (false:
+ * none); redzone.c's __asan_handle_no_return must not run past it. */
+bool vki_stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+/* A thread's stack (pthread_create), not a fiber's (vk_stack_alloc). */
+bool vki_stack_of_thread(const struct vki_area_info *ai);
+/* Free stacks of detached threads that the kernel is done with. */
+void vki_stack_reap(void);
+/* Clear stale stack poison (inline redzones of frames that will never
+ * return) in [lo, hi): only bytes that are not zero are written, and only
+ * in backed arena windows. */
+void vki_stack_clear_shadow(uintptr_t lo, uintptr_t hi);
+
+/* report.c: the frame of a report for other files (stack.c's guard page). */
+bool vki_report_begin(void);
+void vki_report_end(bool must_halt);
+void vki_report_task(uint32_t tid); /* "name/tid" */
+
+/* os.c */
+bool vki_os_task_gone(int tid); /* the kernel has released thread tid */
 
 #endif /* VK_INTERNAL_H */
