@@ -653,8 +653,12 @@ bool vki_arena_fill_window(uintptr_t addr)
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
 	bool ok = a && addr < a->end && w >= a->lazy_lo && w < a->lazy_hi;
-	if (ok && !vki_window_present(w))
-		ok = vki_shadow_populate_accessible(w, w + VKI_WINDOW_SIZE) == 0;
+	/* A failed OS call is tried again: without the window, the thread's
+	 * own stack access would be reported (fault injection fails only
+	 * every Nth call). */
+	for (int tries = 0; ok && !vki_window_present(w) && tries < 3; tries++)
+		vki_shadow_populate_accessible(w, w + VKI_WINDOW_SIZE);
+	ok = ok && vki_window_present(w);
 	vki_arena_unlock();
 	return ok;
 }

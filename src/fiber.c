@@ -57,13 +57,12 @@ VKI_EXPORT void vk_stack_free(void *p)
 	uint32_t stack = vki_stack_save(0);
 	vki_init();
 	struct vki_area_info ai;
-	if (vki_arena_describe(a, &ai) && ai.owner == VKI_OWNER_STACK &&
-	    ai.start + VKI_PAGE_SIZE == a && !vki_stack_of_thread(&ai)) {
-		/* A freed one: free_stack reports the double free. */
+	bool ours = vki_arena_describe(a, &ai) && ai.owner == VKI_OWNER_STACK &&
+		    ai.start + VKI_PAGE_SIZE == a && !vki_stack_of_thread(&ai);
+	if (ours && ai.state == VKI_AREA_BUSY)
 		vki_arena_free_stack((void *)ai.start, stack, (uint32_t)vki_os_gettid(), pc);
-		return;
-	}
-	vki_report_free(a, VKI_INVALID_FREE, pc);
+	else
+		vki_report_free(a, ours ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
 }
 
 /* ---------------------------------------------------------------- switching */

@@ -556,7 +556,7 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	symbolize_all(frames, n, fault, found, &ai);
 	const char *type = bug_type(present, code, bad, found, ai.state);
 	if (found && ai.owner == VKI_OWNER_STACK)
-		type = vki_stack_bug_type(type, code, &ai);
+		type = vki_stack_bug_type(type, bad, code, &ai);
 	print_header(type, frames[0], fault);
 	if (fault)
 		P("%s of unknown size at addr 0x%lx by task ", is_write ? "Write" : "Read",
@@ -567,7 +567,10 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, fault);
-	if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
+	/* A frame's redzone on an arena stack is described like any stack's. */
+	bool frame = found && ai.owner == VKI_OWNER_STACK && ai.state == VKI_AREA_BUSY &&
+		     (!strncmp(type, "stack-", 6) || !strncmp(type, "alloca-", 7));
+	if ((found && !frame) || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
 		print_mapping(addr, found, &ai);
 	print_shadow(bad);
 }

@@ -473,11 +473,15 @@ void vki_stack_describe(uintptr_t addr, const struct vki_area_info *ai)
 		  (unsigned long)(hi - addr));
 }
 
-const char *vki_stack_bug_type(const char *type, uint8_t code, const struct vki_area_info *ai)
+const char *vki_stack_bug_type(const char *type, uintptr_t addr, uint8_t code,
+			       const struct vki_area_info *ai)
 {
 	/* Inline redzones on a live arena stack: the codes mean what they
-	 * mean on any stack (0xF8 is use-after-scope there). */
-	if (ai->state == VKI_AREA_BUSY && code == VKI_SHADOW_STACK_USE_AFTER_SCOPE)
+	 * mean on any stack (0xF8 inside the stack is use-after-scope). */
+	uintptr_t lo, hi;
+	usable(ai->start, ai->end, rec_at(ai->end), &lo, &hi);
+	if (ai->state == VKI_AREA_BUSY && code == VKI_SHADOW_STACK_USE_AFTER_SCOPE &&
+	    addr >= lo && addr < hi)
 		return "stack-use-after-scope";
 	return type;
 }

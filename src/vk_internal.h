@@ -561,7 +561,8 @@ bool vki_stack_fault(uintptr_t fault, void *ucontext);
 /* Reports: the "belongs to the stack of thread X" lines for a STACK-owned
  * mapping (live or freed); the bug type refined for a stack. */
 void vki_stack_describe(uintptr_t addr, const struct vki_area_info *ai);
-const char *vki_stack_bug_type(const char *type, uint8_t code, const struct vki_area_info *ai);
+const char *vki_stack_bug_type(const char *type, uintptr_t addr, uint8_t code,
+			       const struct vki_area_info *ai);
 /* The usable range [*lo, *hi) of the arena stack holding addr (false:
  * none); redzone.c's __asan_handle_no_return must not run past it. */
 bool vki_stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
