@@ -393,9 +393,11 @@ VKI_EXPORT void vk_purge(void)
 
 /* ---------------------------------------------------------------- alloc/free */
 
-/* lazy: back only the first and last window of the mapping now, the others
- * when first used (stacks: see "Lazily backed windows" below). */
-static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack, bool lazy)
+/* lazy: back only the first window and the windows of the last eager_top
+ * bytes now, the others when first used (stacks: see "lazily backed
+ * windows" below). */
+static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack, bool lazy,
+		   size_t eager_top)
 {
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
@@ -426,7 +428,9 @@ static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack, boo
 	a->end = addr + len;
 	if (lazy && vki_opt.shadow) {
 		a->lazy_lo = VKI_ROUND_DOWN(addr, VKI_WINDOW_SIZE) + VKI_WINDOW_SIZE;
-		a->lazy_hi = VKI_ROUND_DOWN(a->end - 1, VKI_WINDOW_SIZE);
+		a->lazy_hi = a->end - addr > eager_top + VKI_WINDOW_SIZE
+				     ? VKI_ROUND_DOWN(a->end - 1 - eager_top, VKI_WINDOW_SIZE)
+				     : 0;
 		if (a->lazy_lo >= a->lazy_hi)
 			a->lazy_lo = a->lazy_hi = 0;
 	}
@@ -489,7 +493,7 @@ void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
 		return NULL; /* not a power of two (0 means "no constraint") */
 	}
-	return alloc(size, align, owner, stack, false);
+	return alloc(size, align, owner, stack, false, 0);
 }
 
 VKI_EXPORT void *vk_vmalloc(size_t size)
@@ -570,8 +574,9 @@ VKI_EXPORT size_t vk_vmalloc_size(const void *p)
  * Stacks (stack.c, fiber.c) are large and mostly untouched: an 8 MiB thread
  * stack spans 256 windows, and backing all of their shadow at creation would
  * cost 1 MiB of resident shadow per thread.  So a stack mapping backs only
- * its first and last window at allocation (those may be shared with
- * neighbours and must follow the normal rule); every window wholly inside,
+ * its first and last windows at allocation (those may be shared with
+ * neighbours and must follow the normal rule; the last ones also cover the
+ * top of the stack, where its thread starts); every window in between,
  * [lazy_lo, lazy_hi), is backed on first use, already accessible (zero):
  *
  *   - by a check that finds it absent (check.c asks vki_arena_fill_window
@@ -663,9 +668,11 @@ bool vki_arena_fill_window(uintptr_t addr)
 	return ok;
 }
 
-void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards)
+void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards,
+			    size_t eager_top)
 {
-	uintptr_t p = (uintptr_t)alloc(size, VKI_PAGE_SIZE, VKI_OWNER_STACK, stack, true);
+	uintptr_t p = (uintptr_t)alloc(size, VKI_PAGE_SIZE, VKI_OWNER_STACK, stack, true,
+				       eager_top);
 	if (!p)
 		return NULL;
 	for (int i = 0; i < nguards; i++) {

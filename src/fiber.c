@@ -45,7 +45,7 @@ VKI_EXPORT void *vk_stack_alloc(size_t size)
 	size = VKI_ROUND_UP(size, VKI_PAGE_SIZE);
 	const size_t guards[1] = { 0 };
 	uintptr_t start = (uintptr_t)vki_arena_alloc_stack(VKI_PAGE_SIZE + size,
-							   vki_stack_save(0), guards, 1);
+							   vki_stack_save(0), guards, 1, 16UL << 10);
 	return start ? (void *)(start + VKI_PAGE_SIZE) : NULL;
 }
 

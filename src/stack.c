@@ -7,15 +7,18 @@
  * thread the caller gave no stack of its own runs on an arena mapping:
  *
  *   start                                                              end
- *   | G0 | stack: size bytes         | G1 | signal stack | rec | (guard) |
- *        lo                          hi                        ^ arena's
+ *   | G0 | signal stack | G1 | stack: size bytes          | rec | (guard) |
+ *                            lo                          hi        ^ arena's
  *
- *   G0   guard marker (a real fault): an overflow is reported as a stack
- *        guard hit on the signal stack;
- *   G1   guard marker under the signal stack, so that a runaway handler
- *        cannot write into the stack's top (glibc keeps the thread
- *        descriptor and static TLS there);
+ *   G1   guard marker (a real fault): an overflow is reported as a stack
+ *        guard hit, on the signal stack;
+ *   G0   guard marker under the signal stack, so that a runaway handler
+ *        faults rather than writing into the mapping below;
  *   rec  struct thread_rec: start routine, tid, name and exit stack.
+ *
+ * glibc keeps the thread descriptor and static TLS at the top of the stack,
+ * and the thread starts right below: the top 16 KiB get their shadow with
+ * the mapping (together with the last window), the rest when used.
  *
  * Its shadow follows the arena's life cycle with one difference: only the
  * first and last window are backed at creation, every window inside on
@@ -178,7 +181,8 @@ void vki_stack_reap(void)
 	while (done) {
 		struct thread_rec *r = done;
 		done = r->next;
-		vki_arena_free_stack((void *)(r->lo - VKI_PAGE_SIZE), r->exit_stack, r->tid, 0);
+		vki_arena_free_stack((void *)(r->lo - 2 * VKI_PAGE_SIZE - ALT_SIZE), r->exit_stack,
+				     r->tid, 0);
 	}
 }
 
@@ -215,7 +219,8 @@ static void *thread_start(void *arg)
 	cur_rec = r;
 	__atomic_store_n(&r->tid, (uint32_t)vki_os_gettid(), __ATOMIC_RELEASE);
 	/* The signal stack lives in the mapping: nothing to unmap at exit. */
-	if (vki_opt.handle_segv && !vki_os_altstack_set((void *)(r->hi + VKI_PAGE_SIZE), ALT_SIZE))
+	if (vki_opt.handle_segv &&
+	    !vki_os_altstack_set((void *)(r->lo - VKI_PAGE_SIZE - ALT_SIZE), ALT_SIZE))
 		vki_signal_thread_ready = true;
 	vki_task_note(); /* reports name it after it exits */
 	void *ret = r->fn(r->arg);
@@ -320,14 +325,15 @@ VKI_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*
 	}
 	pthread_attr_getstacksize(&a, &size); /* the default when unset (RLIMIT_STACK) */
 	size = VKI_ROUND_UP(size ? size : 8UL << 20, VKI_PAGE_SIZE);
-	size_t total = VKI_PAGE_SIZE + size + VKI_PAGE_SIZE + ALT_SIZE + VKI_PAGE_SIZE;
+	size_t total = VKI_PAGE_SIZE + ALT_SIZE + VKI_PAGE_SIZE + size + VKI_PAGE_SIZE;
 	if (total < size)
 		return EINVAL;
-	const size_t guards[2] = { 0, VKI_PAGE_SIZE + size };
-	uintptr_t start = (uintptr_t)vki_arena_alloc_stack(total, vki_stack_save(0), guards, 2);
+	const size_t guards[2] = { 0, VKI_PAGE_SIZE + ALT_SIZE };
+	uintptr_t start = (uintptr_t)vki_arena_alloc_stack(total, vki_stack_save(0), guards, 2,
+							   16UL << 10);
 	if (!start)
 		return EAGAIN;
-	uintptr_t lo = start + VKI_PAGE_SIZE, hi = lo + size;
+	uintptr_t lo = start + 2 * VKI_PAGE_SIZE + ALT_SIZE, hi = lo + size;
 	struct thread_rec *r = (struct thread_rec *)(start + total - VKI_PAGE_SIZE);
 	vki_fill(r, 0, sizeof(*r));
 	r->magic = REC_MAGIC ^ (uintptr_t)r;
@@ -463,7 +469,7 @@ void vki_stack_describe(uintptr_t addr, const struct vki_area_info *ai)
 		P(" [0x%lx, 0x%lx)\n", (unsigned long)lo, (unsigned long)hi);
 	}
 	if (addr < lo)
-		P("The buggy address is located %lu bytes below the stack (its guard page)\n\n",
+		P("The buggy address is located %lu bytes below the stack\n\n",
 		  (unsigned long)(lo - addr));
 	else if (addr >= hi)
 		P("The buggy address is located %lu bytes above the stack\n\n",
@@ -547,10 +553,10 @@ bool vki_stack_fault(uintptr_t fault, void *uc)
 	const struct thread_rec *r = rec_at(ai.end);
 	uintptr_t lo, hi;
 	usable(ai.start, ai.end, r, &lo, &hi);
-	if (fault >= ai.start && fault < lo) /* G0: the stack overflowed */
+	if (r && fault < ai.start + VKI_PAGE_SIZE) /* G0: the signal stack overflowed */
+		guard_report(fault, ai.start + VKI_PAGE_SIZE, ai.start + VKI_PAGE_SIZE + ALT_SIZE, uc);
+	else if (fault >= lo - VKI_PAGE_SIZE && fault < lo) /* the stack overflowed */
 		guard_report(fault, lo, hi, uc);
-	else if (r && fault >= hi && fault < hi + VKI_PAGE_SIZE) /* G1: the signal stack did */
-		guard_report(fault, hi + VKI_PAGE_SIZE, hi + VKI_PAGE_SIZE + ALT_SIZE, uc);
 	return false;
 }
 

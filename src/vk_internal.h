@@ -544,9 +544,11 @@ int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincor
  */
 
 /* arena.c: a stack mapping of size bytes (+ the arena's guard page above)
- * whose inner windows are backed on first use, with guard markers (real
- * faults) on the pages at the given offsets; NULL, nothing leaked. */
-void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards);
+ * whose inner windows are backed on first use (all but the first window and
+ * the last eager_top bytes), with guard markers (real faults) on the pages
+ * at the given offsets; NULL, nothing leaked. */
+void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards,
+			    size_t eager_top);
 /* Free it, naming tid (the thread that ran on it) as the one that freed it. */
 bool vki_arena_free_stack(const void *p, uint32_t stack, uint32_t tid, uintptr_t pc);
 /* addr's window is a lazily backed window of a live stack: back it
