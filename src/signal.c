@@ -17,14 +17,15 @@
  *
  * The handler runs on an alternate signal stack so that a fault on a full
  * stack still gets as far as the report.  Each thread gets its own, unless
- * the program gave it one: the thread that sets the runtime up at once, any
- * other on its first vk_vmalloc or vk_vfree (vki_signal_thread_init, one
- * TLS load after that).  The stack is mapped by os.c, never malloc'd, and
+ * the program gave it one: the thread that sets the runtime up at once, a
+ * thread that pthread_create starts as it starts (stack.c: in its arena
+ * stack mapping, or from here), any other on its first vk_vmalloc or
+ * vk_vfree (vki_signal_thread_init, one TLS load after that).  The stack is mapped by os.c, never malloc'd, and
  * unmapped by a thread-specific destructor when the thread exits, after
  * SS_DISABLE; never while the thread still runs on it (that one leaks: at
  * most one stack per such thread).  A fork()ed child keeps the calling
- * thread's.  A thread that never allocates or frees has none, and a fault
- * on its full stack dies without a report.
+ * thread's.  A thread created some other way that never allocates or
+ * frees has none, and a fault on its full stack dies without a report.
  *
  * A fault cannot be resumed, so the process exits after the report whatever
  * halt_on_error says.

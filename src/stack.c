@@ -520,16 +520,17 @@ static void guard_report(uintptr_t fault, uintptr_t lo, uintptr_t hi, void *uc)
 static bool main_guard(uintptr_t fault, void *uc)
 {
 	uintptr_t top = (uintptr_t)__libc_stack_end, lo, hi;
-	if (vki_os_gettid() != vki_os_getpid() || !top || fault >= top)
-		return false;
-	if (vki_os_find_mapping(top - 1, &lo, &hi) || fault >= lo)
-		return false;
 	const ucontext_t *u = uc;
 	uintptr_t sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
-	/* Just below the stack (the kernel's guard gap is 1 MiB), with the
-	 * stack pointer next to it: an overflow, not a wild pointer. */
-	if (lo - fault > (1UL << 20) + VKI_PAGE_SIZE || sp > lo + (64UL << 10) ||
-	    sp + (64UL << 10) < fault)
+	/* The stack pointer next to the fault (cheap tests first: programs
+	 * may take faults of their own by the thousand). */
+	if (!top || fault >= top || sp >= top || sp > fault + (64UL << 10) ||
+	    sp + (64UL << 10) < fault || vki_os_gettid() != vki_os_getpid())
+		return false;
+	/* Just below the stack mapping (the kernel's guard gap is 1 MiB): an
+	 * overflow, not a wild pointer. */
+	if (vki_os_find_mapping(top - 1, &lo, &hi) || fault >= lo ||
+	    lo - fault > (1UL << 20) + VKI_PAGE_SIZE)
 		return false;
 	guard_report(fault, lo, hi, uc);
 	return true;
