@@ -12,7 +12,9 @@
  * The vkasan builds measure threads on arena stacks (arena_stacks=1, the
  * default) and on glibc's (arena_stacks=0), set at run time.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -698,6 +698,44 @@ void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, i
 	return (void *)p;
 }
 
+/* A freed stack still on the lazy list, of the same size, taken back as it
+ * is: its guard markers, shadow windows and data pages are still there
+ * (the kernel keeps two freed VMAP stacks per CPU for the same reason).
+ * Made accessible again where backed, its guard pages poisoned. */
+bool vki_arena_revive_stack(uintptr_t start, size_t size, uint32_t stack, const size_t *guards,
+			    int nguards)
+{
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&lazy_tree, start));
+	if (!a || a->owner != VKI_OWNER_STACK || a->size != size || !a->markers_below ||
+	    a->guarded != (vki_opt.guard_pages != 0)) {
+		vki_arena_unlock();
+		return false;
+	}
+	vki_tree_remove(&lazy_tree, &a->node);
+	st.lazy_bytes -= a->end - start;
+	a->state = VKI_AREA_BUSY;
+	a->alloc_stack = stack;
+	a->alloc_tid = (uint32_t)vki_os_gettid();
+	a->free_stack = a->free_tid = 0;
+	a->settling = vki_opt.shadow;
+	vki_tree_insert(&busy_tree, &a->node);
+	st.live_bytes += size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live++;
+	vki_arena_unlock();
+	if (vki_opt.shadow) {
+		unpoison_area(a);
+		for (int i = 0; i < nguards; i++) {
+			uintptr_t g = start + guards[i];
+			if (vki_window_present(g))
+				vki_shadow_poison(g, g + VKI_PAGE_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+		}
+		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
+	}
+	return true;
+}
+
 bool vki_arena_free_stack(const void *p, uint32_t stack, uint32_t tid, uintptr_t pc)
 {
 	return free_as(p, stack, tid, pc);

@@ -128,17 +128,7 @@ static struct thread_rec *rec_of(uintptr_t addr, uintptr_t *start)
 	return rec_at(ai.end);
 }
 
-static void stack_release(pthread_t t, uintptr_t pc)
-{
-	uintptr_t start;
-	struct thread_rec *r = rec_of((uintptr_t)t, &start);
-	if (r)
-		vki_arena_free_stack((void *)start, r->exit_stack, r->tid, pc);
-}
-
-/* ---------------------------------------------------------------- detached threads */
-
-static int reap_lock;
+static int reap_lock; /* the reap list and the reuse ring */
 static struct thread_rec *reap_list;
 
 static void lock(int *l)
@@ -151,6 +141,72 @@ static void unlock(int *l)
 {
 	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
+
+/* ---------------------------------------------------------------- reuse
+ *
+ * A thread stack costs five OS calls a glibc stack from glibc's cache does
+ * not (shadow, two guard markers, and at the purge their removal and the
+ * shadow's release), and its data pages are given back at the purge.  So a
+ * freed thread stack waits on the lazy list as any freed mapping (poisoned:
+ * a stale pointer into it is reported), and once REUSE_DEPTH more have been
+ * freed after it, a new thread of the same stack size takes it back as it
+ * is, if no purge took it first (arena.c: vki_arena_revive_stack).  The
+ * kernel keeps two freed VMAP stacks per CPU for the same reason.
+ */
+#define REUSE_RING 8
+#define REUSE_DEPTH 2
+static uintptr_t ring[REUSE_RING]; /* starts of freed thread stacks, oldest first */
+static unsigned ring_head, ring_count;
+
+static void stack_free(uintptr_t start, uint32_t exit_stack, uint32_t tid, uintptr_t pc)
+{
+	if (!vki_arena_free_stack((void *)start, exit_stack, tid, pc))
+		return;
+	lock(&reap_lock);
+	/* An entry for the same start is stale (a purge took that stack and
+	 * the range was handed out again): this one is the newest. */
+	unsigned keep = 0;
+	for (unsigned i = 0; i < ring_count; i++) {
+		uintptr_t s = ring[(ring_head + i) % REUSE_RING];
+		if (s != start)
+			ring[(ring_head + keep++) % REUSE_RING] = s;
+	}
+	ring_count = keep;
+	if (ring_count == REUSE_RING) { /* the oldest stays for the purge */
+		ring_head = (ring_head + 1) % REUSE_RING;
+		ring_count--;
+	}
+	ring[(ring_head + ring_count++) % REUSE_RING] = start;
+	unlock(&reap_lock);
+}
+
+/* A freed stack of size total to run on, or 0. */
+static uintptr_t stack_reuse(size_t total, uint32_t stack, const size_t *guards, int nguards)
+{
+	for (;;) {
+		lock(&reap_lock);
+		if (ring_count <= REUSE_DEPTH) {
+			unlock(&reap_lock);
+			return 0;
+		}
+		uintptr_t start = ring[ring_head];
+		ring_head = (ring_head + 1) % REUSE_RING;
+		ring_count--;
+		unlock(&reap_lock);
+		if (vki_arena_revive_stack(start, total, stack, guards, nguards))
+			return start;
+	}
+}
+
+static void stack_release(pthread_t t, uintptr_t pc)
+{
+	uintptr_t start;
+	struct thread_rec *r = rec_of((uintptr_t)t, &start);
+	if (r)
+		stack_free(start, r->exit_stack, r->tid, pc);
+}
+
+/* ---------------------------------------------------------------- detached threads */
 
 static void reap_add(struct thread_rec *r)
 {
@@ -181,8 +237,7 @@ void vki_stack_reap(void)
 	while (done) {
 		struct thread_rec *r = done;
 		done = r->next;
-		vki_arena_free_stack((void *)(r->lo - 2 * VKI_PAGE_SIZE - ALT_SIZE), r->exit_stack,
-				     r->tid, 0);
+		stack_free(r->lo - 2 * VKI_PAGE_SIZE - ALT_SIZE, r->exit_stack, r->tid, 0);
 	}
 }
 
@@ -329,8 +384,10 @@ VKI_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*
 	if (total < size)
 		return EINVAL;
 	const size_t guards[2] = { 0, VKI_PAGE_SIZE + ALT_SIZE };
-	uintptr_t start = (uintptr_t)vki_arena_alloc_stack(total, vki_stack_save(0), guards, 2,
-							   16UL << 10);
+	uint32_t stack = vki_stack_save(0);
+	uintptr_t start = stack_reuse(total, stack, guards, 2);
+	if (!start)
+		start = (uintptr_t)vki_arena_alloc_stack(total, stack, guards, 2, 16UL << 10);
 	if (!start)
 		return EAGAIN;
 	uintptr_t lo = start + 2 * VKI_PAGE_SIZE + ALT_SIZE, hi = lo + size;

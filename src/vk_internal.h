@@ -549,6 +549,10 @@ int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincor
  * at the given offsets; NULL, nothing leaked. */
 void *vki_arena_alloc_stack(size_t size, uint32_t stack, const size_t *guards, int nguards,
 			    size_t eager_top);
+/* Take back a freed stack of the same size still on the lazy list (its
+ * guard markers and shadow intact): true, live again, guard pages poisoned. */
+bool vki_arena_revive_stack(uintptr_t start, size_t size, uint32_t stack, const size_t *guards,
+			    int nguards);
 /* Free it, naming tid (the thread that ran on it) as the one that freed it. */
 bool vki_arena_free_stack(const void *p, uint32_t stack, uint32_t tid, uintptr_t pc);
 /* addr's window is a lazily backed window of a live stack: back it

@@ -73,13 +73,12 @@ TEST(thread_runs_on_a_cheap_arena_stack)
  * about 32 windows backed, no report; all released after join and purge. */
 static void *use_a_megabyte(void *arg)
 {
-	static __thread char *unused;
 	char big[1 << 20];
 	for (size_t i = 0; i < sizeof(big); i += 4096) {
 		__asan_storeN((uintptr_t)&big[i], 4096);
 		big[i] = 1;
 	}
-	unused = big;
+	__asm__ volatile("" ::"r"(big) : "memory");
 	*(long *)arg = (long)vt_stats().shadow_pages;
 	return NULL;
 }
@@ -99,11 +98,10 @@ TEST(stack_shadow_backed_on_use)
 /* A pointer into a joined thread's stack is a use-after-free. */
 static void *leak_local(void *arg)
 {
-	static char *p;
 	char local[64];
 	local[0] = 1;
-	p = local;
-	*(char **)arg = p;
+	uintptr_t p = (uintptr_t)local;
+	*(uintptr_t *)arg = p;
 	return NULL;
 }
 
@@ -115,6 +113,26 @@ TEST(joined_stack_is_poisoned)
 	EXPECT_EQ(pthread_join(t, NULL), 0);
 	EXPECT(p && vki_in_arena((uintptr_t)p));
 	EXPECT_REPORT(__asan_loadN((uintptr_t)p, 8));
+	expect_empty();
+}
+
+/* A freed thread stack waits poisoned until two more were freed after it,
+ * then a new thread of the same size runs on it (no OS call), accessible
+ * again and exact for the walk. */
+TEST(freed_stack_is_reused_after_two_more)
+{
+	expect_empty();
+	uintptr_t p[4] = { 0 };
+	for (int i = 0; i < 4; i++) {
+		pthread_t t;
+		EXPECT_EQ(pthread_create(&t, NULL, leak_local, &p[i]), 0);
+		EXPECT_EQ(pthread_join(t, NULL), 0);
+		if (i == 2) /* A's stack is still poisoned */
+			EXPECT_REPORT(__asan_loadN(p[0], 8));
+	}
+	EXPECT_EQ(p[3], p[0]); /* the 4th thread ran on the 1st one's stack */
+	EXPECT(p[1] != p[0] && p[2] != p[0]);
+	EXPECT_INVARIANTS();
 	expect_empty();
 }
 
