@@ -20,7 +20,8 @@
  * the program gave it one: the thread that sets the runtime up at once, a
  * thread that pthread_create starts as it starts (stack.c: in its arena
  * stack mapping, or from here), any other on its first vk_vmalloc or
- * vk_vfree (vki_signal_thread_init, one TLS load after that).  The stack is mapped by os.c, never malloc'd, and
+ * vk_vfree (vki_signal_thread_init, one TLS load after that).  The stack
+ * is mapped by os.c, never malloc'd, and
  * unmapped by a thread-specific destructor when the thread exits, after
  * SS_DISABLE; never while the thread still runs on it (that one leaks: at
  * most one stack per such thread).  A fork()ed child keeps the calling
