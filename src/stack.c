@@ -21,10 +21,10 @@
  * the mapping (together with the last window), the rest when used.
  *
  * Its shadow follows the arena's life cycle with one difference: only the
- * first and last window are backed at creation, every window inside on
- * first use (arena.c, "lazily backed windows").  An 8 MiB stack spans 256
- * windows; backing them all would cost 1 MiB of shadow per thread, while a
- * thread that uses 20 KiB of stack now costs two or three shadow pages.
+ * first window and the top 16 KiB are backed at creation, every window in
+ * between on first use (arena.c, "lazily backed windows").  An 8 MiB stack
+ * spans 256 windows; backing them all would cost 1 MiB of shadow per
+ * thread, while a thread that uses 20 KiB of stack now costs three pages.
  * Outline checks back a window when they find it absent; inline code
  * touching absent shadow faults, and vki_stack_fault backs the window and
  * resumes the instruction.
@@ -35,7 +35,8 @@
  * the next pthread_create and at vk_purge).  Freeing poisons it and puts
  * it on the lazy list, so a pointer into a dead thread's stack is reported
  * as use-after-free naming the thread, with where it exited as the free
- * stack.  A reused range is a fresh mapping: nothing stale survives,
+ * stack.  A reused range is a fresh mapping, or a freed stack taken back
+ * with its backed shadow cleared ("reuse" below): nothing stale survives,
  * including the redzones of frames that never returned.
  *
  * Every interposed thread also gets its alternate signal stack here (in
