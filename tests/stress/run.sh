@@ -72,6 +72,7 @@ run verify-threads  stress-gcc    0     "verify_every=1:lazy_max=1m"           -
 # cores, and once with glibc's stacks for comparison.
 run arena-stacks    stress-clang  0     "arena_stacks=1:verify_every=1:lazy_max=2m" -t 8 -d $d -w 0
 run glibc-stacks    stress-gcc    0     "arena_stacks=0"                       -t 4 -d $d
+run inline-stacks   stress-inline 0     "verify_every=1:lazy_max=2m"           -t 8 -d $d -w 0
 # Self-check: one out-of-bounds read at the end must be reported (exit 1).
 run selfcheck       stress-gcc    1     ""                                     -t 2 -d 0.3 -X
 if [ "$MODE" = long ]; then
