@@ -39,9 +39,12 @@
  * with its backed shadow cleared ("reuse" below): nothing stale survives,
  * including the redzones of frames that never returned.
  *
- * Every interposed thread also gets its alternate signal stack here (in
- * the mapping, or from signal.c for threads on their own stacks), so a
- * fault on a full stack is reported.
+ * Every interposed thread also gets its alternate signal stack as it
+ * starts (in the mapping, recorded in struct vki_thread so that thread.c's
+ * exit hook leaves it alone; or thread.c's own for threads on their own
+ * stacks), so a fault on a full stack is reported.  The reap list, the
+ * reuse ring and the start-record pool are under lock #6 (a leaf), held
+ * across fork by init.c's handler.
  */
 #include "vk_internal.h"
 

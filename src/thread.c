@@ -113,10 +113,12 @@ void vki_thread_setup(void)
 void vki_thread_arena_altstack(void *sp, size_t size)
 {
 	struct vki_thread *t = vki_self();
-	t->signal_ready = true;
+	/* Off, or the OS refused: vki_thread_enter decides on its first entry
+	 * (none, or one of ours to unmap at exit). */
 	if (!__atomic_load_n(&altstack_on, __ATOMIC_ACQUIRE) || vki_os_altstack_set(sp, size))
-		return; /* on its first runtime entry it gets none either */
-	t->altstack = NULL; /* nothing to unmap: the mapping is freed at join */
+		return;
+	t->signal_ready = true;
+	t->altstack = NULL; /* nothing to unmap: the mapping is freed after join */
 	t->altstack_arena = true;
 }
 
