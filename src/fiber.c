@@ -70,12 +70,9 @@ VKI_EXPORT void vk_stack_free(void *p)
 
 /* ---------------------------------------------------------------- switching */
 
-/* This thread's fiber stacks: struct vki_thread's fiber_cur (the one it
- * runs on, once known), fiber_prev (switched away from), fiber_next
+/* This thread's fiber stacks live in struct vki_thread: fiber_cur (the one
+ * it runs on, once known), fiber_prev (switched away from), fiber_next
  * (announced by start_switch). */
-#define cur (vki_self()->fiber_cur)
-#define prev (vki_self()->fiber_prev)
-#define next (vki_self()->fiber_next)
 
 static inline bool inline_mode(void)
 {
@@ -97,32 +94,34 @@ static struct vki_fiber_range stack_of(uintptr_t sp)
 VKI_EXPORT void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
 					       size_t size)
 {
+	struct vki_thread *t = vki_self();
 	if (fake_stack_save)
 		*fake_stack_save = NULL;
-	if (!cur.bottom)
-		cur = stack_of((uintptr_t)__builtin_frame_address(0));
-	prev = cur;
-	next.bottom = (uintptr_t)bottom;
-	next.size = size;
+	if (!t->fiber_cur.bottom)
+		t->fiber_cur = stack_of((uintptr_t)__builtin_frame_address(0));
+	t->fiber_prev = t->fiber_cur;
+	t->fiber_next.bottom = (uintptr_t)bottom;
+	t->fiber_next.size = size;
 }
 
 VKI_EXPORT void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
 						size_t *size_old)
 {
+	struct vki_thread *t = vki_self();
 	if (bottom_old)
-		*bottom_old = (const void *)prev.bottom;
+		*bottom_old = (const void *)t->fiber_prev.bottom;
 	if (size_old)
-		*size_old = prev.size;
+		*size_old = t->fiber_prev.size;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	if (next.bottom && sp - next.bottom < next.size)
-		cur = next;
+	if (t->fiber_next.bottom && sp - t->fiber_next.bottom < t->fiber_next.size)
+		t->fiber_cur = t->fiber_next;
 	else
-		cur = stack_of(sp);
-	next.bottom = 0;
-	next.size = 0;
+		t->fiber_cur = stack_of(sp);
+	t->fiber_next.bottom = 0;
+	t->fiber_next.size = 0;
 	/* Below our own (uninstrumented) frame everything is dead. */
-	if (inline_mode() && sp - cur.bottom < cur.size)
-		vki_stack_clear_shadow(cur.bottom, sp);
+	if (inline_mode() && sp - t->fiber_cur.bottom < t->fiber_cur.size)
+		vki_stack_clear_shadow(t->fiber_cur.bottom, sp);
 }
 
 /* The target context's stack below its saved stack pointer is dead. */
