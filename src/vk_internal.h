@@ -405,9 +405,9 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
  * owners[], and one file holding its allocator and its hooks
  * (docs/DESIGN.md, "How to add an owner of memory").  In place:
  * VKI_OWNER_VMALLOC (vmalloc.c), VKI_OWNER_MMAP (the program's mappings,
- * mmap.c).  Planned: VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap),
- * VKI_OWNER_STACK (thread and fiber stacks), VKI_OWNER_VMAP (aliases of
- * existing pages).
+ * mmap.c), VKI_OWNER_STACK (thread and fiber stacks, stack.c and fiber.c).
+ * Planned: VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap), VKI_OWNER_VMAP
+ * (aliases of existing pages).
  */
 enum vki_owner {
 	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
