@@ -22,7 +22,7 @@ RT_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden -fno-stack-protector \
 	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter -MMD -MP $(EXTRA_CFLAGS)
 TEST_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -D_GNU_SOURCE -Iinclude -Isrc \
 	-Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
-LDLIBS  := -lpthread
+LDLIBS  := -lpthread -ldl
 
 RT_SRCS := $(wildcard src/*.c)
 RT_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(RT_SRCS))
@@ -43,7 +43,9 @@ IPREFIX := $(abspath $(PREFIX))
 # no runtime object may reference these names.  An engineer adding an
 # interceptor adds its name here; rt-check fails the build otherwise.
 RT_FORBIDDEN := memset memcpy memmove strlen strcpy malloc free calloc realloc \
-	mmap mmap64 munmap mremap mprotect madvise sigaction signal
+	mmap mmap64 munmap mremap mprotect madvise sigaction signal \
+	pthread_create pthread_join pthread_tryjoin_np pthread_timedjoin_np \
+	pthread_clockjoin_np pthread_detach pthread_exit swapcontext setcontext
 RT_CHECK := $(B)/obj/rt-check.stamp
 
 # The layout's one source of truth: the shadow offset the wrapper gives

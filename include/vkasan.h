@@ -100,6 +100,18 @@ int vk_check_invariants(void);
  */
 int vk_set_option(const char *name, const char *value);
 
+/*
+ * Stacks for fibers and coroutines: size bytes (page rounded) in the arena,
+ * with a guard page below (an overflow is reported as a stack guard hit) and
+ * shadow backed as the stack is used.  Returns the lowest usable address
+ * (the stack's bottom: set sp to p + size), or NULL.  vk_stack_free poisons
+ * and quarantines it like vk_vfree (a bad pointer gets a report).  Switching
+ * stacks: the AddressSanitizer fiber interface (__sanitizer_start_switch_fiber,
+ * __sanitizer_finish_switch_fiber) and swapcontext clear stale stack poison.
+ */
+void *vk_stack_alloc(size_t size);
+void vk_stack_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

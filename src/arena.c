@@ -47,7 +47,17 @@ static struct {
 	uint64_t live_bytes, lazy_bytes, purges; /* under the lock */
 	uint64_t meta_in_use;    /* areas handed out by meta_alloc (lock) */
 	uint64_t alloc_failures; /* atomic only: counted with or without the lock */
+	uint64_t lazy_shadow_live; /* live stacks with lazily backed windows (lock;
+				    * read unlocked as a hint) */
 } st;
+
+/* Stacks: "lazily backed windows" below. */
+static bool has_lazy_windows(const struct vki_area *a);
+static void lazy_bounds(struct vki_area *a, size_t eager_top);
+static int lazy_populate(struct vki_area *a);
+static void lazy_unpoison(struct vki_area *a);
+static void lazy_poison(const struct vki_area *a);
+static int place_markers(struct vki_area *a, const size_t *off, int n);
 
 /* Free space may hold old data: decommit=0, or a decommit failed.  Then a
  * mapping that must read as zero is decommitted when handed out. */
@@ -350,15 +360,19 @@ static void purge_locked(void)
 		struct vki_area *a = AREA(n);
 		uintptr_t start = n->key, end = a->end;
 		vki_tree_remove(&lazy_tree, n);
-		if (a->guarded &&
-		    vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
+		if ((a->guarded &&
+		     vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) ||
+		    (a->markers_below && vki_os_guard_remove(start, end - start, VKI_OS_GUARD))) {
 			/* A guard marker left in free space would fault inside the
-			 * next mapping there: keep the range quarantined. */
+			 * next mapping there (a stack's markers inside it too):
+			 * keep the range quarantined. */
 			a->next = stuck;
 			stuck = a;
 			continue;
 		}
 		a->guarded = 0;
+		a->markers_below = 0;
+		a->lazy_lo = a->lazy_hi = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
 		uintptr_t rs, re, fs = f->node.key, fe = f->end;
@@ -385,6 +399,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_init();
 	if (!vki_arena_base)
 		return;
+	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
 	purge_locked();
 	vki_arena_unlock();
@@ -448,6 +463,8 @@ static int area_populate(struct vki_area *a, const struct vki_area_req *req)
 {
 	if (req->zero && dirty_free && vki_os_decommit(a->node.key, a->end - a->node.key))
 		return -1;
+	if (req->shadow && req->lazy) /* a stack: the two ends now, the rest on use */
+		return lazy_populate(a);
 	return req->shadow ? vki_shadow_populate(a->node.key, a->end) : 0;
 }
 
@@ -465,6 +482,8 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 	a->settling = req->shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live++;
 }
 
 /* Step 4, unpoison (no lock): the windows are backed and filled, and no
@@ -473,7 +492,10 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 static void area_unpoison(struct vki_area *a, size_t size)
 {
 	if (!a->noshadow && vki_opt.shadow) {
-		vki_shadow_unpoison(a->node.key, size);
+		if (has_lazy_windows(a))
+			lazy_unpoison(a);
+		else
+			vki_shadow_unpoison(a->node.key, size);
 		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
 	}
 }
@@ -506,6 +528,8 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 
 	vki_arena_lock();
 	struct vki_area *a = area_reserve(len, align);
+	if (a && req->lazy && req->shadow)
+		lazy_bounds(a, req->eager_top);
 	if (a && area_populate(a, req)) {
 		area_unreserve(a);
 		a = NULL;
@@ -518,18 +542,30 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 	area_publish(a, req);
 	vki_arena_unlock();
 	area_unpoison(a, size);
+	if (req->nmarkers && place_markers(a, req->markers_below, req->nmarkers)) {
+		vki_arena_free_stack(a->node.key, req->stack, (uint32_t)vki_os_gettid());
+		vki_arena_count_failure();
+		return NULL;
+	}
 	return (void *)a->node.key;
 }
 
-/* The reverse of steps 3 and 4 (lock held): poisoned, into quarantine. */
-static void area_unpublish(struct vki_area *a, uint32_t stack)
+/* The reverse of steps 3 and 4 (lock held): poisoned, into quarantine;
+ * tid is the task named as the one that freed it. */
+static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 {
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
-	if (vki_opt.shadow && !a->noshadow)
-		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live--;
+	if (vki_opt.shadow && !a->noshadow) {
+		if (has_lazy_windows(a))
+			lazy_poison(a);
+		else
+			vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	}
 	a->free_stack = stack;
-	a->free_tid = (uint32_t)vki_os_gettid();
+	a->free_tid = tid;
 	a->state = VKI_AREA_LAZY;
 	vki_tree_insert(&lazy_tree, &a->node);
 	st.lazy_bytes += a->end - a->node.key;
@@ -545,7 +581,7 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 		vki_arena_unlock();
 		return false;
 	}
-	area_unpublish(a, stack);
+	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
 	vki_arena_purge_if_needed();
 	vki_arena_unlock();
 	return true;
@@ -595,7 +631,7 @@ bool vki_area_set_priv(uintptr_t addr, uint8_t owner, uintptr_t priv)
 
 void vki_arena_retire(struct vki_area *a, uint32_t stack)
 {
-	area_unpublish(a, stack);
+	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
 }
 
 void vki_arena_purge_if_needed(void)
@@ -677,6 +713,189 @@ int vki_arena_set_shadow(struct vki_area *a, bool on)
 		vki_shadow_release_flush(&b);
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- lazily backed windows
+ *
+ * Stacks (stack.c, fiber.c) are large and mostly untouched: an 8 MiB thread
+ * stack spans 256 windows, and backing all of their shadow at creation would
+ * cost 1 MiB of resident shadow per thread.  So a stack mapping (req->lazy)
+ * backs only its first and last windows at allocation (those may be shared
+ * with neighbours and must follow the normal rule; the last ones also cover
+ * the top of the stack, where its thread starts); every window in between,
+ * [lazy_lo, lazy_hi), is backed on first use, already accessible (zero):
+ *
+ *   - by a check that finds it absent (check.c asks vki_arena_fill_window
+ *     before reporting), and
+ *   - by the fault handler when inline code reads or writes its absent
+ *     shadow (stack.c's fault hook, same function); the instruction is
+ *     then simply run again.
+ *
+ * Only a live (busy) mapping's windows are backed this way: absent shadow of
+ * a freed stack stays absent, and a check there reports use-after-free as
+ * for any freed mapping.  The shadow of a live stack therefore holds exactly
+ * the windows its thread touched; the invariant walk (verify.c) knows that
+ * absent windows in [lazy_lo, lazy_hi) of a stack are fine.
+ *
+ * A stack also carries guard markers inside it (req->markers_below: the
+ * pages under its signal stack and under the stack proper), removed at the
+ * purge with the rest of the range.
+ */
+static bool has_lazy_windows(const struct vki_area *a)
+{
+	return a->lazy_lo < a->lazy_hi;
+}
+
+/* The inner windows of a just reserved stack: all but the first window and
+ * those of the last eager_top bytes (lock held). */
+static void lazy_bounds(struct vki_area *a, size_t eager_top)
+{
+	uintptr_t addr = a->node.key;
+	a->lazy_lo = VKI_ROUND_DOWN(addr, VKI_WINDOW_SIZE) + VKI_WINDOW_SIZE;
+	a->lazy_hi = a->end - addr > eager_top + VKI_WINDOW_SIZE
+			     ? VKI_ROUND_DOWN(a->end - 1 - eager_top, VKI_WINDOW_SIZE)
+			     : 0;
+	if (a->lazy_lo >= a->lazy_hi)
+		a->lazy_lo = a->lazy_hi = 0;
+}
+
+/* Step 2 for a stack: back the windows it needs now (all, or the two ends).
+ * 0 or -1, nothing left behind on failure. */
+static int lazy_populate(struct vki_area *a)
+{
+	uintptr_t start = a->node.key;
+	if (!has_lazy_windows(a))
+		return vki_shadow_populate(start, a->end);
+	bool had_first = vki_window_present(start);
+	if (vki_shadow_populate(start, a->lazy_lo))
+		return -1;
+	if (!vki_shadow_populate(a->lazy_hi, a->end))
+		return 0;
+	if (!had_first) { /* we backed it: nothing else uses it */
+		struct vki_release_batch b = { 0 };
+		vki_shadow_release_add(&b, a->lazy_lo - VKI_WINDOW_SIZE, a->lazy_lo);
+		vki_shadow_release_flush(&b);
+	}
+	return -1;
+}
+
+/* Step 4 for a stack: accessible where backed, [start, start + size).
+ * Lazy windows that are backed already (a revived stack; a failed release
+ * left them, still 0xF8) are cleared. */
+static void lazy_unpoison(struct vki_area *a)
+{
+	uintptr_t start = a->node.key;
+	uintptr_t end = start + a->size;
+	vki_shadow_unpoison(start, a->lazy_lo - start);
+	for (uintptr_t w = a->lazy_lo; w < a->lazy_hi; w += VKI_WINDOW_SIZE)
+		if (vki_window_present(w))
+			vki_shadow_unpoison(w, VKI_WINDOW_SIZE);
+	if (end > a->lazy_hi)
+		vki_shadow_unpoison(a->lazy_hi, end - a->lazy_hi);
+}
+
+/* The reverse: all 0xF8 where backed. */
+static void lazy_poison(const struct vki_area *a)
+{
+	uintptr_t start = a->node.key;
+	vki_shadow_poison(start, a->lazy_lo, VKI_SHADOW_VMALLOC_INVALID);
+	for (uintptr_t w = a->lazy_lo; w < a->lazy_hi; w += VKI_WINDOW_SIZE)
+		if (vki_window_present(w))
+			vki_shadow_poison(w, w + VKI_WINDOW_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+	vki_shadow_poison(a->lazy_hi, a->end, VKI_SHADOW_VMALLOC_INVALID);
+}
+
+/* Guard markers (real faults) on the pages at the given offsets of a just
+ * published stack, their shadow poisoned where backed.  0 or -1 (the
+ * markers placed are removed by the purge: markers_below is set either
+ * way). */
+static int place_markers(struct vki_area *a, const size_t *off, int n)
+{
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		uintptr_t g = a->node.key + off[i];
+		rc = vki_os_guard_install(g, VKI_PAGE_SIZE, VKI_OS_GUARD);
+		if (!rc && vki_opt.shadow && vki_window_present(g))
+			vki_shadow_poison(g, g + VKI_PAGE_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+	}
+	vki_arena_lock();
+	a->markers_below = 1;
+	vki_arena_unlock();
+	return rc;
+}
+
+bool vki_arena_fill_window(uintptr_t addr)
+{
+	if (!vki_arena_base || !vki_in_arena(addr) || vki_self()->holding_arena ||
+	    !__atomic_load_n(&st.lazy_shadow_live, __ATOMIC_RELAXED))
+		return false;
+	uintptr_t w = VKI_ROUND_DOWN(addr, VKI_WINDOW_SIZE);
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
+	bool ok = a && addr < a->end && w >= a->lazy_lo && w < a->lazy_hi;
+	/* A failed OS call is tried again: without the window, the thread's
+	 * own stack access would be reported (fault injection fails only
+	 * every Nth call). */
+	for (int tries = 0; ok && !vki_window_present(w) && tries < 3; tries++)
+		vki_shadow_populate_accessible(w, w + VKI_WINDOW_SIZE);
+	ok = ok && vki_window_present(w);
+	vki_arena_unlock();
+	return ok;
+}
+
+/* A freed stack still on the lazy list, of the same size, taken back as it
+ * is: its guard markers, shadow windows and data pages are still there
+ * (the kernel keeps two freed VMAP stacks per CPU for the same reason).
+ * Made accessible again where backed, its marker pages poisoned. */
+bool vki_arena_revive_stack(uintptr_t start, size_t size, uint32_t stack, const size_t *markers,
+			    int nmarkers)
+{
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&lazy_tree, start));
+	if (!a || a->owner != VKI_OWNER_STACK || a->size != size || !a->markers_below ||
+	    a->guarded != (vki_opt.guard_pages != 0)) {
+		vki_arena_unlock();
+		return false;
+	}
+	vki_tree_remove(&lazy_tree, &a->node);
+	st.lazy_bytes -= a->end - start;
+	a->state = VKI_AREA_BUSY;
+	a->alloc_stack = stack;
+	a->alloc_tid = (uint32_t)vki_os_gettid();
+	a->free_stack = a->free_tid = 0;
+	a->settling = vki_opt.shadow;
+	vki_tree_insert(&busy_tree, &a->node);
+	st.live_bytes += size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live++;
+	vki_arena_unlock();
+	if (vki_opt.shadow) {
+		if (has_lazy_windows(a))
+			lazy_unpoison(a);
+		else
+			vki_shadow_unpoison(start, size);
+		for (int i = 0; i < nmarkers; i++) {
+			uintptr_t g = start + markers[i];
+			if (vki_window_present(g))
+				vki_shadow_poison(g, g + VKI_PAGE_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+		}
+		__atomic_store_n(&a->settling, 0, __ATOMIC_RELEASE);
+	}
+	return true;
+}
+
+bool vki_arena_free_stack(uintptr_t addr, uint32_t stack, uint32_t tid)
+{
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	if (!a || a->owner != VKI_OWNER_STACK) {
+		vki_arena_unlock();
+		return false;
+	}
+	area_unpublish(a, stack, tid);
+	vki_arena_purge_if_needed();
+	vki_arena_unlock();
+	return true;
 }
 
 /* ---------------------------------------------------------------- queries */

@@ -64,8 +64,9 @@ static VKI_NOINLINE void check_range_slow(uintptr_t a, size_t size, bool is_writ
 		hi = vki_arena_end;
 	if (lo >= hi)
 		return;
+	/* An absent window of a live stack is backed on first use (arena.c). */
 	for (uintptr_t w = VKI_ROUND_DOWN(lo, VKI_WINDOW_SIZE); w < hi; w += VKI_WINDOW_SIZE)
-		if (!vki_window_present(w))
+		if (!vki_window_present(w) && !vki_arena_fill_window(w))
 			goto bad;
 	uintptr_t last = hi - 1;
 	if (last - lo < 64) {

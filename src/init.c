@@ -23,7 +23,9 @@
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
  * across system calls) is taken before fork and released on both sides;
  * the spinlocks (report #2, depot #4) are never held across a fork by the
- * forking thread outside a report, and are reset in the child.  One handler,
+ * forking thread outside a report, and are reset in the child; the stack
+ * lock (#6, stack.c's lists) is taken before fork too (after the arena
+ * lock) and reset in the child.  One handler,
  * calling each subsystem in lock order.
  */
 #include "vk_internal.h"
@@ -36,10 +38,12 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
 static void fork_prepare(void)
 {
 	vki_arena_lock();
+	vki_stack_fork_prepare(); /* #6 */
 }
 
 static void fork_parent(void)
 {
+	vki_stack_fork_parent();
 	vki_arena_unlock();
 }
 
@@ -47,6 +51,7 @@ static void fork_child(void)
 {
 	vki_thread_after_fork_child(); /* a new tid */
 	vki_report_after_fork_child();
+	vki_stack_fork_child();
 	vki_arena_after_fork_child();
 	vki_depot_after_fork_child();
 }

@@ -376,6 +376,14 @@ int vki_os_getpid(void)
 	return (int)getpid();
 }
 
+/* The kernel clears a thread's tid word (CLONE_CHILD_CLEARTID) when it
+ * lets go of the thread's memory, before the thread can no longer be
+ * signalled: ESRCH from tgkill means its stack is no longer used. */
+bool vki_os_task_gone(int tid)
+{
+	return syscall(SYS_tgkill, vki_os_getpid(), tid, 0) != 0 && errno == ESRCH;
+}
+
 void vki_os_thread_name(char *buf, size_t size)
 {
 	char name[17] = { 0 };

@@ -250,6 +250,11 @@ VKI_EXPORT void __asan_handle_no_return(void)
 		return;
 	uintptr_t sp = VKI_ROUND_DOWN((uintptr_t)__builtin_frame_address(0), VKI_GRANULE);
 	uintptr_t lo, hi;
+	if (vki_in_arena(sp)) { /* an arena stack (stack.c): its own bounds */
+		if (vki_stack_bounds(sp, &lo, &hi))
+			vki_stack_clear_shadow(sp, hi);
+		return;
+	}
 	if (!stack_bounds(sp, &lo, &hi) || hi - sp > MAX_NO_RETURN)
 		return;
 	vki_fill(shadow_of(sp), 0, (hi - sp) >> VKI_GRANULE_SHIFT);
@@ -341,13 +346,33 @@ static void print_frame_objects(const char *d)
  * left redzone (F1), then to its first granule, the frame base, where the
  * compiler stored the magic word, the description and the function.
  */
+/* A shadow byte for the frame walk: the full shadow, or a backed window of
+ * an arena stack (stack.c). */
+static bool shadow_at(uintptr_t a, uint8_t *out)
+{
+	if (vki_in_arena(a))
+		return vki_shadow_peek(a, out);
+	return vki_fullshadow_peek(a, out);
+}
+
 static bool describe_stack(uintptr_t addr, uintptr_t bad, uint8_t code)
 {
 	uintptr_t lo, hi, mlo, mhi;
-	if (vki_os_find_mapping(addr, &lo, &hi))
-		return false;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	bool ours = !vki_os_find_mapping(sp, &mlo, &mhi) && mlo == lo && mhi == hi;
+	bool ours;
+	if (vki_in_arena(addr)) { /* a thread or fiber stack in the arena */
+		if (!vki_stack_bounds(addr, &lo, &hi))
+			return false;
+		ours = vki_stack_bounds(sp, &mlo, &mhi) && mlo == lo;
+		if (!ours) { /* a fault report runs on the signal stack */
+			char here;
+			ours = (uintptr_t)&here - hi < (1UL << 20);
+		}
+	} else {
+		if (vki_os_find_mapping(addr, &lo, &hi))
+			return false;
+		ours = !vki_os_find_mapping(sp, &mlo, &mhi) && mlo == lo && mhi == hi;
+	}
 	char name[32];
 	vki_os_thread_name(name, sizeof(name));
 	if (ours)
@@ -360,12 +385,14 @@ static bool describe_stack(uintptr_t addr, uintptr_t bad, uint8_t code)
 		return true;
 	}
 	uintptr_t g = VKI_ROUND_DOWN(bad, VKI_GRANULE);
-	while (g >= lo + VKI_GRANULE && *shadow_of(g) != VKI_SHADOW_STACK_LEFT)
+	uint8_t v = 0;
+	while (g >= lo + VKI_GRANULE && shadow_at(g, &v) && v != VKI_SHADOW_STACK_LEFT)
 		g -= VKI_GRANULE;
-	while (g >= lo + VKI_GRANULE && *shadow_of(g - VKI_GRANULE) == VKI_SHADOW_STACK_LEFT)
+	while (g >= lo + VKI_GRANULE && shadow_at(g - VKI_GRANULE, &v) &&
+	       v == VKI_SHADOW_STACK_LEFT)
 		g -= VKI_GRANULE;
 	const uintptr_t *frame = (const uintptr_t *)g;
-	if (*shadow_of(g) != VKI_SHADOW_STACK_LEFT || g + 3 * sizeof(uintptr_t) > hi ||
+	if (!shadow_at(g, &v) || v != VKI_SHADOW_STACK_LEFT || g + 3 * sizeof(uintptr_t) > hi ||
 	    frame[0] != FRAME_MAGIC) {
 		P("\n");
 		return true;
@@ -382,9 +409,13 @@ static bool describe_stack(uintptr_t addr, uintptr_t bad, uint8_t code)
 bool vki_redzone_describe(uintptr_t addr, uintptr_t bad)
 {
 	uint8_t code;
-	if (vki_in_arena(addr) || !vki_fullshadow_peek(bad, &code))
+	if (!vki_fullshadow_on || !shadow_at(bad, &code))
 		return false;
-	if (code && code < VKI_GRANULE && !vki_fullshadow_peek(bad + VKI_GRANULE, &code))
+	if (code && code < VKI_GRANULE && !shadow_at(bad + VKI_GRANULE, &code))
+		return false;
+	/* In the arena only a live stack has frames (stack.c). */
+	uintptr_t lo, hi;
+	if (vki_in_arena(addr) && !vki_stack_bounds(addr, &lo, &hi))
 		return false;
 	switch (code) {
 	case VKI_SHADOW_GLOBAL_REDZONE:

@@ -57,6 +57,7 @@ static bool peek_ok;
 static const struct vki_owner_ops *const owners[VKI_OWNER_COUNT] = {
 	[VKI_OWNER_VMALLOC] = &vki_vmalloc_ops,
 	[VKI_OWNER_MMAP] = &vki_mmap_ops,
+	[VKI_OWNER_STACK] = &vki_stack_ops,
 	[VKI_OWNER_FREE] = &vki_free_ops,
 	[VKI_OWNER_OUTSIDE] = &vki_outside_ops,
 };
@@ -412,6 +413,24 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 	describe(&d);
 	print(&d, frames, n);
 	report_end(false);
+}
+
+/* ------------------------------------------------------------ other reports */
+
+/* A report that is not about an address (stack.c's guard page): the same
+ * frame, one at a time, the separator and halting as the options say.
+ * vki_report_begin false: print nothing. */
+bool vki_report_begin(void)
+{
+	if (!report_begin())
+		return false;
+	P("%s\n", SEPARATOR);
+	return true;
+}
+
+void vki_report_end(bool must_halt)
+{
+	report_end(must_halt);
 }
 
 /* ------------------------------------------------------------ statistics */

@@ -105,15 +105,15 @@ int vki_shadow_commit(uintptr_t start, uintptr_t end)
 	return vki_os_commit(vki_mem_to_shadow(start), (end - start) >> VKI_GRANULE_SHIFT, true);
 }
 
-/* Back windows [w0, w1), all absent. */
-static int populate_run(size_t w0, size_t w1)
+/* Back windows [w0, w1), all absent, filled with fill. */
+static int populate_run(size_t w0, size_t w1, uint8_t fill)
 {
 	uintptr_t s = vki_mem_to_shadow(window_addr(w0));
 	size_t len = (w1 - w0) * VKI_PAGE_SIZE;
 	vki_shadow_stats.populate_calls++;
 	if (vki_os_guard_remove(s, len, VKI_OS_POPULATE))
 		return -1;
-	vki_fill((void *)s, VKI_SHADOW_VMALLOC_INVALID, len);
+	vki_fill((void *)s, fill, len);
 	for (size_t w = w0; w < w1; w++)
 		set_bit(w);
 	vki_shadow_stats.present += w1 - w0;
@@ -153,7 +153,7 @@ int vki_shadow_populate(uintptr_t start, uintptr_t end)
 		size_t r = w;
 		while (r < w1 && !test_bit(r))
 			r++;
-		if (populate_run(w, r)) {
+		if (populate_run(w, r, VKI_SHADOW_VMALLOC_INVALID)) {
 			/* Those windows were absent before this call, so no other
 			 * mapping uses them: give them back. */
 			unsigned long pages = 0;
@@ -171,6 +171,18 @@ int vki_shadow_populate(uintptr_t start, uintptr_t end)
 		ndone++;
 		w = r;
 	}
+	return 0;
+}
+
+/* A stack's lazily backed windows (arena.c): wholly inside one live
+ * mapping, so they are born accessible.  The bit is set after the fill, so
+ * a check that sees the window present never sees it poisoned. */
+int vki_shadow_populate_accessible(uintptr_t start, uintptr_t end)
+{
+	size_t w1 = window_of(end - 1) + 1;
+	for (size_t w = window_of(start); w < w1; w++)
+		if (!test_bit(w) && populate_run(w, w + 1, 0))
+			return -1;
 	return 0;
 }
 

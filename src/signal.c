@@ -17,7 +17,9 @@
  *
  * The handler runs on an alternate signal stack so that a fault on a full
  * stack still gets as far as the report.  The stacks are per-thread state
- * and live in thread.c (vki_thread_enter); this file only switches them on.
+ * and live in thread.c (vki_thread_enter; a thread on an arena stack has
+ * its signal stack inside that mapping, stack.c); this file only switches
+ * them on.
  *
  * A fault cannot be resumed, so the process exits after the report whatever
  * halt_on_error says.
@@ -81,7 +83,11 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	uintptr_t mem;
 	if (vki_in_report()) /* the report itself faulted: keep what it has */
 		vki_report_nested_fault((uintptr_t)si->si_addr);
-	/* si_code > 0: raised by the hardware, not sent by a process. */
+	/* si_code > 0: raised by the hardware, not sent by a process.  A
+	 * stack's lazily backed shadow is backed and the access resumed; a
+	 * stack guard page is reported (stack.c). */
+	else if (si->si_code > 0 && vki_stack_fault((uintptr_t)si->si_addr, uc))
+		return;
 	else if (si->si_code > 0 && fault_target((uintptr_t)si->si_addr, &mem)) {
 		/* An inline check read released shadow: finish its read as
 		 * poison and let the check report the exact access. */

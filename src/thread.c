@@ -8,7 +8,9 @@
  * the thread exits and tears down what the thread owns, each subsystem in
  * turn: it files the thread's name for later reports and unmaps its signal
  * stack (the alternate stack the fault handler runs on is per-thread state,
- * so it is here too; signal.c only switches it on).  Owners of memory with per-thread caches add their flush here.
+ * so it is here too; signal.c only switches it on; a thread on an arena
+ * stack has it inside that mapping, vki_thread_arena_altstack, and only
+ * its record here).  Owners of memory with per-thread caches add their flush here.
  *
  * Task names.  A report names the task that freed a mapping, which has often
  * exited by then, and asking the kernel for every vk_vfree would cost a
@@ -106,6 +108,18 @@ void vki_thread_setup(void)
 	}
 	vki_self()->altstack = sp;
 	vki_thread_note(); /* unmapped by the thread-exit hook */
+}
+
+void vki_thread_arena_altstack(void *sp, size_t size)
+{
+	struct vki_thread *t = vki_self();
+	/* Off, or the OS refused: vki_thread_enter decides on its first entry
+	 * (none, or one of ours to unmap at exit). */
+	if (!__atomic_load_n(&altstack_on, __ATOMIC_ACQUIRE) || vki_os_altstack_set(sp, size))
+		return;
+	t->signal_ready = true;
+	t->altstack = NULL; /* nothing to unmap: the mapping is freed after join */
+	t->altstack_arena = true;
 }
 
 void vki_thread_altstack_enable(void)

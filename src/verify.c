@@ -42,8 +42,11 @@ static void mark_mapping(const struct vki_area *a, void *ctx)
 		return; /* an inaccessible (PROT_NONE) mmap piece needs no shadow */
 	size_t w0 = (a->node.key - vki_arena_base) >> VKI_WINDOW_SHIFT;
 	size_t w1 = (a->end - 1 - vki_arena_base) >> VKI_WINDOW_SHIFT;
-	for (size_t i = w0; i <= w1 && i < w->nwin; i++)
-		w->expect[i] = 1;
+	for (size_t i = w0; i <= w1 && i < w->nwin; i++) {
+		uintptr_t wa = vki_arena_base + (i << VKI_WINDOW_SHIFT);
+		/* A stack's inner windows are backed on first use: 2 = either. */
+		w->expect[i] = wa >= a->lazy_lo && wa < a->lazy_hi ? 2 : 1;
+	}
 }
 
 /* Shadow bytes of [s, e) must all equal code, where their window is backed. */
@@ -76,6 +79,8 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 	}
 	if (__atomic_load_n(&a->settling, __ATOMIC_ACQUIRE))
 		return; /* vk_vmalloc is unpoisoning it right now, without the lock */
+	if (a->owner == VKI_OWNER_STACK)
+		return; /* a live stack: its frames' redzones (inline) and guard pages */
 	uintptr_t full = s + (a->size & ~(VKI_GRANULE - 1));
 	expect_code(w, s, full, 0, "live mapping not accessible");
 	uintptr_t tail = full;
@@ -132,7 +137,7 @@ int vki_verify_shadow(void)
 		bool bit = vki_window_present(a);
 		bool os = resident[i] & 1;
 		present += bit;
-		if (w.expect[i] && !bit)
+		if (w.expect[i] == 1 && !bit)
 			note_bad(&w, "window in use has no shadow", a, 0);
 		else if (!w.expect[i] && bit && !debt)
 			note_bad(&w, "window not in use still has shadow", a, 1);

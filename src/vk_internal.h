@@ -79,12 +79,16 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *      vki_spin
  *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
  *      vki_spin                                                           its pages)
+ *   6  stack lock  (stack.c)    detached threads to reap, the reuse ring,  no
+ *      vki_spin                 the pool of start records
  *
  * A report (2) takes the arena lock (3) to describe an address, unless this
  * thread already holds it (vki_self()->holding_arena: a report from inside
  * the arena, e.g. an invalid free).  The depot (4) is taken with or without
  * 3 held and takes nothing itself.  A report only try-locks 5 (dlopen may
- * be registering globals).  The fork handler (init.c) holds 3 across fork;
+ * be registering globals).  6 is a leaf: nothing is taken under it, and it
+ * is never taken with 3 held.  The fork handler (init.c) holds 3 and 6
+ * across fork;
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
  * acquire publication), the depot's lookups, st.alloc_failures.
@@ -124,6 +128,11 @@ static inline void vki_spin_reset(vki_spin_t *l)
  * variable (safe when libvkasan.so is loaded late, and one TLS offset from
  * %fs in the code that reads it).  All zero in a new thread.
  */
+struct vki_fiber_range {
+	uintptr_t bottom;
+	size_t size;
+};
+
 struct vki_thread {
 	int tid;                /* cached gettid(); 0: not asked yet (fork child) */
 	int in_report;          /* printing a report (print.c, report.c) */
@@ -131,6 +140,10 @@ struct vki_thread {
 	bool signal_ready;      /* signal stack set up, or decided against */
 	bool exit_noted;        /* the thread-exit destructor is armed */
 	void *altstack;         /* our signal stack to unmap at exit, or NULL */
+	bool altstack_arena;    /* the signal stack is part of the thread's arena
+				 * stack mapping (stack.c): not ours to unmap */
+	void *stack_rec;        /* stack.c: the record of the arena stack it runs on */
+	struct vki_fiber_range fiber_cur, fiber_prev, fiber_next; /* fiber.c */
 	uintptr_t stack_lo, stack_hi; /* redzone.c: the mapping holding our sp */
 	struct {                /* check.c: last inline N-byte report */
 		uintptr_t a, sp, pc;
@@ -172,6 +185,10 @@ static inline void vki_thread_enter(void)
 #define vki_signal_thread_init vki_thread_enter /* the old name */
 /* signal.c, once handle_segv is on: threads get signal stacks from now. */
 void vki_thread_altstack_enable(void);
+/* stack.c, as a thread starts on an arena stack: its signal stack is
+ * [sp, sp + size) inside that mapping, freed with it (never unmapped by
+ * the thread-exit hook). */
+void vki_thread_arena_altstack(void *sp, size_t size);
 
 /* ------------------------------------------------------------ init.c */
 
@@ -204,7 +221,8 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
 	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")         \
-	X(fail_on_report, BOOL, 0, "halt_on_error=0: exit with exitcode at the end if any report was printed")
+	X(fail_on_report, BOOL, 0, "halt_on_error=0: exit with exitcode at the end if any report was printed") \
+	X(arena_stacks, BOOL, 1, "thread stacks from the arena, guard page below (stack.c)")
 
 struct vki_options {
 #define VKI_OPT_FIELD_BOOL bool
@@ -387,9 +405,9 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
  * owners[], and one file holding its allocator and its hooks
  * (docs/DESIGN.md, "How to add an owner of memory").  In place:
  * VKI_OWNER_VMALLOC (vmalloc.c), VKI_OWNER_MMAP (the program's mappings,
- * mmap.c).  Planned: VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap),
- * VKI_OWNER_STACK (thread and fiber stacks), VKI_OWNER_VMAP (aliases of
- * existing pages).
+ * mmap.c), VKI_OWNER_STACK (thread and fiber stacks, stack.c and fiber.c).
+ * Planned: VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap), VKI_OWNER_VMAP
+ * (aliases of existing pages).
  */
 enum vki_owner {
 	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
@@ -420,6 +438,9 @@ struct vki_area {
 	uint8_t guarded;        /* its guard page carries a fault marker */
 	uint8_t noguard;        /* mmap: a piece of a split mapping, no guard page */
 	uint8_t noshadow;       /* mmap: inaccessible (PROT_NONE), needs no shadow */
+	uint8_t markers_below;  /* stack: guard markers inside, removed at purge */
+	uintptr_t lazy_lo, lazy_hi; /* stack: windows in [lazy_lo, lazy_hi) are
+				     * backed on first use (arena.c) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -510,6 +531,14 @@ struct vki_area_req {
 	uint32_t stack;
 	uintptr_t priv;
 	bool shadow, zero;
+	/* Stacks (stack.c, fiber.c; arena.c "lazily backed windows"): lazy
+	 * backs only the first window and the windows of the last eager_top
+	 * bytes now, the others on first use; a guard marker (a real fault)
+	 * on the page at each of the nmarkers offsets in markers_below. */
+	bool lazy;
+	size_t eager_top;
+	const size_t *markers_below;
+	int nmarkers;
 };
 void *vki_area_alloc_ex(const struct vki_area_req *req);
 /* The busy area holding addr (data or guard), else the first above it. */
@@ -563,6 +592,9 @@ int vki_shadow_init(uintptr_t base, size_t size);
 int vki_shadow_commit(uintptr_t start, uintptr_t end);
 /* Back every absent window of [start, end), filled with 0xF8.  0 or -1. */
 int vki_shadow_populate(uintptr_t start, uintptr_t end);
+/* Back every absent window of [start, end) filled with 0 (accessible):
+ * a stack's lazily backed windows.  0 or -1. */
+int vki_shadow_populate_accessible(uintptr_t start, uintptr_t end);
 /* Set [start, start + size) accessible, partial last granule included. */
 void vki_shadow_unpoison(uintptr_t start, size_t size);
 /* Set [start, end) (granule aligned) to code. */
@@ -733,6 +765,7 @@ struct vki_owner_ops {
 };
 extern const struct vki_owner_ops vki_vmalloc_ops;   /* vmalloc.c */
 extern const struct vki_owner_ops vki_mmap_ops;      /* mmap.c */
+extern const struct vki_owner_ops vki_stack_ops;     /* stack.c */
 /* vmalloc.c's print for any owner of a virtual mapping: the mapping, a
  * "how" line under "created by:" (NULL: none), stacks, offset. */
 void vki_report_vm_area(const struct vki_desc *d, const char *how);
@@ -926,6 +959,61 @@ VKI_ABI_SET_SHADOW(f8)
 void __asan_poison_stack_memory(uintptr_t addr, size_t size);
 void __asan_unpoison_stack_memory(uintptr_t addr, size_t size);
 void __asan_handle_no_return(void);
+/* The fiber interface (fiber.c), as sanitizer/common_interface_defs.h has it. */
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
+				     size_t *size_old);
 #endif /* !__SANITIZE_ADDRESS__ */
+
+/* ------------------------------------------------------------ stacks
+ *
+ * Thread and fiber stacks in the arena (stack.c, fiber.c), on arena.c's
+ * lazily backed windows (see "lazily backed windows" in arena.c).
+ */
+
+/* arena.c: a stack mapping comes from vki_area_alloc_ex (owner STACK,
+ * lazy, markers_below).  Take back a freed stack of the same size still on
+ * the lazy list (its guard markers and shadow intact): true, live again,
+ * its marker pages poisoned. */
+bool vki_arena_revive_stack(uintptr_t start, size_t size, uint32_t stack, const size_t *markers,
+			    int nmarkers);
+/* vki_area_free for a STACK mapping, naming tid (the thread that ran on
+ * it) as the one that freed it; false: not a live stack (nothing freed,
+ * the caller reports). */
+bool vki_arena_free_stack(uintptr_t addr, uint32_t stack, uint32_t tid);
+/* addr's window is a lazily backed window of a live stack: back it
+ * (accessible) if absent and return true.  check.c asks before reporting
+ * absent shadow; the fault handler via vki_stack_fault. */
+bool vki_arena_fill_window(uintptr_t addr);
+
+/* stack.c: the fault handler's first question (si_code > 0 faults only):
+ * a lazily backed stack window (back it: true, resume) or a stack guard
+ * page (report, never returns); false: not a stack matter. */
+bool vki_stack_fault(uintptr_t fault, void *ucontext);
+/* The usable range [*lo, *hi) of the arena stack holding addr (false:
+ * none); redzone.c's __asan_handle_no_return must not run past it. */
+bool vki_stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+/* A thread's stack (pthread_create), not a fiber's (vk_stack_alloc). */
+bool vki_stack_of_thread(const struct vki_area_info *ai);
+/* Free stacks of detached threads that the kernel is done with. */
+void vki_stack_reap(void);
+/* Clear stale stack poison (inline redzones of frames that will never
+ * return) in [lo, hi): only bytes that are not zero are written, and only
+ * in backed arena windows. */
+void vki_stack_clear_shadow(uintptr_t lo, uintptr_t hi);
+
+/* report.c: a report of another kind (stack.c's guard page): begin
+ * prints the separator (false: nothing may be printed, skip it), end the
+ * closing one and halts as the options say (always when must_halt). */
+bool vki_report_begin(void);
+void vki_report_end(bool must_halt);
+
+/* fork() (init.c's handler): lock #6 held across it, reset in the child. */
+void vki_stack_fork_prepare(void);
+void vki_stack_fork_parent(void);
+void vki_stack_fork_child(void);
+
+/* os.c */
+bool vki_os_task_gone(int tid); /* the kernel has released thread tid */
 
 #endif /* VK_INTERNAL_H */

@@ -8,7 +8,8 @@
 // be finished: it is reported as a fault, which halts, in both modes.
 //
 // RUN: %cc %s -o %t -pthread
-// RUN: env VKASAN_OPTIONS=halt_on_error=0 %run %t widths 2>&1 | FileCheck %s --check-prefix=WIDTHS
+// (arena_stacks=0: the thread's stack would take the released range.)
+// RUN: env VKASAN_OPTIONS=halt_on_error=0:arena_stacks=0 %run %t widths 2>&1 | FileCheck %s --check-prefix=WIDTHS
 // RUN: not %run %t fault 2>&1 | FileCheck %s --check-prefix=FAULT %lines
 #include <pthread.h>
 #include <stdlib.h>

@@ -67,6 +67,12 @@ run faults-3-guard  stress-gcc    0     "guard_pages=1:lazy_max=1m"            -
 # that verify_every=1 runs inside purges of any thread.
 run walk-often      stress-gcc    0     ""                                     -t 4 -d $d -w 5
 run verify-threads  stress-gcc    0     "verify_every=1:lazy_max=1m"           -t 4 -d $d -w 0
+# Thread stacks: the workers run on arena stacks by default (every config
+# above); here explicitly with the walk in every purge and more threads than
+# cores, and once with glibc's stacks for comparison.
+run arena-stacks    stress-clang  0     "arena_stacks=1:verify_every=1:lazy_max=2m" -t 8 -d $d -w 0
+run glibc-stacks    stress-gcc    0     "arena_stacks=0"                       -t 4 -d $d
+run inline-stacks   stress-inline 0     "verify_every=1:lazy_max=2m"           -t 8 -d $d -w 0
 # Self-check: one out-of-bounds read at the end must be reported (exit 1).
 run selfcheck       stress-gcc    1     ""                                     -t 2 -d 0.3 -X
 if [ "$MODE" = long ]; then

@@ -432,18 +432,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (fail_every) {
-		/* Commit the first chunk of the arena first: growth takes two
-		 * calls (arena, then its shadow) and is redone whole after a
-		 * failure, so with every 2nd call failing it would never
-		 * succeed. */
-		vk_vfree(vk_vmalloc(1));
-		vk_purge();
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%ld", fail_every);
-		if (vk_set_option("fail_mmap_every", buf))
-			return 2;
-	}
 
 	struct worker *ws = calloc((size_t)nthreads, sizeof(*ws));
 	if (!ws)
@@ -453,10 +441,30 @@ int main(int argc, char **argv)
 		ws[i].id = i;
 		ws[i].rng = mix(seed0 * 0x9E3779B97F4A7C15ULL + (uint64_t)i + 1) | 1;
 		ws[i].slots = calloc((size_t)nslots, sizeof(struct slot));
-		if (!ws[i].slots || pthread_create(&ws[i].th, NULL, worker_main, &ws[i])) {
+		/* Under fault injection a thread's arena stack can fail to be
+		 * allocated too: pthread_create says EAGAIN, try again. */
+		int rc = EAGAIN;
+		for (int tries = 0; ws[i].slots && rc == EAGAIN && tries < 100; tries++)
+			rc = pthread_create(&ws[i].th, NULL, worker_main, &ws[i]);
+		if (!ws[i].slots || rc) {
 			fprintf(stderr, "stress: cannot start thread %d\n", i);
 			return 1;
 		}
+	}
+
+	if (fail_every) {
+		/* Once the workers run (their arena stacks take five OS calls
+		 * each, which every 3rd call failing would never let through;
+		 * test_stacks.c covers that).  Commit the first chunk of the
+		 * arena first: growth takes two calls (arena, then its shadow)
+		 * and is redone whole after a failure, so with every 2nd call
+		 * failing it would never succeed. */
+		vk_vfree(vk_vmalloc(1));
+		vk_purge();
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%ld", fail_every);
+		if (vk_set_option("fail_mmap_every", buf))
+			return 2;
 	}
 
 	/* The invariant walk while the workers run. */

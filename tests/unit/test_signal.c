@@ -1,13 +1,15 @@
 /*
  * test_signal.c - the fault handler's alternate signal stacks.  Every
- * thread that enters the runtime (vk_vmalloc, vk_vfree) gets one, so a
- * fault in the arena is reported even from a thread whose own stack is
- * nearly exhausted; a program's own stack is kept; threads that come and go
+ * thread that pthread_create starts gets one as it starts (stack.c), every
+ * other thread that enters the runtime (vk_vmalloc, vk_vfree) on its first
+ * call, so a fault in the arena is reported even from a thread whose own
+ * stack is nearly exhausted; a program's own stack is kept; threads that come and go
  * leave no mappings behind; fork() children keep the caller's.  Faults run
  * in forked children: a fault report always ends the process.
  */
 #include "vtx.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +27,9 @@ static bool altstack(void **sp, size_t *size)
 	return true;
 }
 
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static bool libc_create; /* the C library's pthread_create: no signal stack at start */
+
 static void run_thread(void *(*fn)(void *), void *arg, size_t stack_size)
 {
 	pthread_attr_t a;
@@ -32,7 +37,9 @@ static void run_thread(void *(*fn)(void *), void *arg, size_t stack_size)
 	if (stack_size)
 		pthread_attr_setstacksize(&a, stack_size);
 	pthread_t t;
-	EXPECT_EQ(pthread_create(&t, &a, fn, arg), 0);
+	create_fn create = libc_create ? (create_fn)dlsym(RTLD_NEXT, "pthread_create")
+				       : pthread_create;
+	EXPECT_EQ(create(&t, &a, fn, arg), 0);
 	pthread_join(t, NULL);
 	pthread_attr_destroy(&a);
 }
@@ -69,9 +76,25 @@ TEST(main_thread_has_an_altstack)
 	EXPECT(altstack(NULL, NULL));
 }
 
+TEST(pthread_create_thread_has_an_altstack_at_start)
+{
+	struct seen s = { 0 };
+	run_thread(first_vmalloc, &s, 0);
+	EXPECT(s.before);
+	EXPECT(s.after);
+	EXPECT(s.size >= 64 * 1024);
+	EXPECT_EQ(vk_set_option("arena_stacks", "0"), 0); /* glibc's stack: signal.c's */
+	s.before = false;
+	run_thread(first_vmalloc, &s, 0);
+	EXPECT(s.before);
+	EXPECT_EQ(vk_set_option("arena_stacks", "1"), 0);
+}
+
+/* A thread started by the C library's pthread_create, not ours. */
 TEST(thread_gets_an_altstack_on_first_vmalloc_or_vfree)
 {
 	struct seen s = { 0 };
+	libc_create = true;
 	run_thread(first_vmalloc, &s, 0);
 	EXPECT(!s.before);
 	EXPECT(s.after);
@@ -81,6 +104,7 @@ TEST(thread_gets_an_altstack_on_first_vmalloc_or_vfree)
 	run_thread(first_vfree, &f, 0);
 	EXPECT(!f.before);
 	EXPECT(f.after);
+	libc_create = false;
 }
 
 static void *own_altstack(void *arg)
@@ -132,8 +156,9 @@ static void *deep_thread(void *arg)
 		sigaltstack(&ss, NULL);
 	}
 	char here;
-	uintptr_t lo, hi;
-	if (vki_os_find_mapping((uintptr_t)&here, &lo, &hi))
+	uintptr_t lo, hi; /* an arena stack (stack.c), or glibc's mapping */
+	if (!vki_stack_bounds((uintptr_t)&here, &lo, &hi) &&
+	    vki_os_find_mapping((uintptr_t)&here, &lo, &hi))
 		_exit(3);
 	deep(lo, 0);
 	_exit(4); /* not reached: the fault ends the process */
