@@ -384,7 +384,7 @@ VKI_EXPORT void vk_purge(void)
 
 /* ---------------------------------------------------------------- alloc/free */
 
-static void *alloc(size_t size, size_t align, uint32_t stack)
+static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 {
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
@@ -437,6 +437,7 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	a->size = size;
 	a->alloc_stack = stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
+	a->owner = owner;
 	a->state = VKI_AREA_BUSY;
 	a->settling = vki_opt.shadow;
 	vki_tree_insert(&busy_tree, &a->node);
@@ -463,14 +464,19 @@ fail_carved:
 	return NULL;
 }
 
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
+{
+	return alloc(size, align, owner, stack);
+}
+
 VKI_EXPORT void *vk_vmalloc(size_t size)
 {
-	return alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	return alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
 VKI_EXPORT void *vk_vzalloc(size_t size)
 {
-	void *p = alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	void *p = alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 	if (p)
 		memset(p, 0, size);
 	return p;
@@ -482,30 +488,28 @@ VKI_EXPORT void *vk_vmalloc_aligned(size_t size, size_t align)
 		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
 		return NULL; /* not a power of two (0 means "no constraint") */
 	}
-	return alloc(size, align, vki_stack_save(0));
+	return alloc(size, align, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
-VKI_EXPORT void vk_vfree(const void *p)
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
 {
-	if (!p)
-		return;
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
 	uintptr_t addr = (uintptr_t)p;
-	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
-	uint32_t stack = vki_stack_save(0);
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
 	if (!a) {
 		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
 		vki_arena_unlock();
 		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
-		return;
+		return false;
 	}
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
 	if (vki_opt.shadow)
 		vki_shadow_poison(addr, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	bool poisoned = a->poisoned;
+	uintptr_t end = a->end;
 	a->free_stack = stack;
 	a->free_tid = (uint32_t)vki_os_gettid();
 	a->state = VKI_AREA_LAZY;
@@ -514,6 +518,16 @@ VKI_EXPORT void vk_vfree(const void *p)
 	if (st.lazy_bytes > vki_opt.lazy_max)
 		purge_locked();
 	vki_arena_unlock();
+	if (poisoned) /* its poison records describe memory that is gone */
+		vki_poison_forget(addr, end);
+	return true;
+}
+
+VKI_EXPORT void vk_vfree(const void *p)
+{
+	if (!p)
+		return;
+	vki_arena_free(p, vki_stack_save(0), (uintptr_t)__builtin_return_address(0));
 }
 
 VKI_EXPORT size_t vk_vmalloc_size(const void *p)
@@ -551,6 +565,7 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 		out->free_stack = a->free_stack;
 		out->alloc_tid = a->alloc_tid;
 		out->free_tid = a->free_tid;
+		out->owner = a->owner;
 	}
 	if (!held)
 		vki_arena_unlock();
@@ -637,7 +652,9 @@ int vki_arena_verify(void)
 		}
 		if (k == 1) {
 			live += a->size;
-			if (VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE != a->end - a->node.key) {
+			size_t want = VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE;
+			/* vk_vrealloc shrinks in place: pages beyond the size stay */
+			if (a->resized ? want > a->end - a->node.key : want != a->end - a->node.key) {
 				vki_printf("vkasan: invariant: mapping %p size %lu vs length %lu\n",
 					   (void *)at, (unsigned long)a->size,
 					   (unsigned long)(a->end - at));
@@ -667,4 +684,119 @@ int vki_arena_verify(void)
 		bad++;
 	}
 	return bad;
+}
+
+/* ---------------------------------------------------------------- poison.c */
+
+/* The live mapping holding addr (busy, any owner): its start and requested
+ * size.  mark: it is being poisoned by hand (the walk then accepts user
+ * codes in it, and vk_vfree drops its poison records). */
+bool vki_arena_live(uintptr_t addr, uintptr_t *start, size_t *size, bool mark)
+{
+	if (!vki_arena_base || !vki_in_arena(addr))
+		return false;
+	bool held = holding_lock;
+	if (!held)
+		vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
+	bool found = a && addr < a->end;
+	if (found) {
+		*start = a->node.key;
+		*size = a->size;
+		if (mark)
+			a->poisoned = 1;
+	}
+	if (!held)
+		vki_arena_unlock();
+	return found;
+}
+
+/* ---------------------------------------------------------------- vrealloc */
+
+/*
+ * vk_vrealloc: the kernel's vrealloc, with its 2025 fix.  The requested size
+ * is tracked, so a shrink in place poisons the tail and a later grow within
+ * the same pages unpoisons exactly the new bytes.  Growing past the pages
+ * takes the free region right above the mapping when it is large enough
+ * (extend the area, back the new windows, unpoison the new bytes); else the
+ * contents move to a new mapping.
+ */
+
+/* Grow a (busy, lock held) in place to new_len bytes of arena, if the next
+ * range is free.  Returns true when done. */
+static bool grow_in_place(struct vki_area *a, size_t new_len)
+{
+	uintptr_t old_end = a->end, new_end = a->node.key + new_len;
+	struct vki_area *f = AREA(vki_tree_find(&free_tree, old_end));
+	if (!f || f->end < new_end || a->guarded)
+		return false; /* a guard marker would have to move: just move */
+	struct vki_area *back = meta_alloc(); /* to give the range back on failure */
+	if (!back)
+		return false;
+	if (commit_range(old_end, new_end)) {
+		meta_free(back);
+		return false;
+	}
+	carve(f, old_end, new_end - old_end, NULL);
+	if (vki_opt.shadow && vki_shadow_populate(old_end, new_end)) {
+		back->node.key = old_end;
+		back->end = new_end;
+		free_insert(back);
+		return false;
+	}
+	meta_free(back);
+	a->end = new_end;
+	return true;
+}
+
+VKI_EXPORT void *vk_vrealloc(void *p, size_t size)
+{
+	uint32_t stack = vki_stack_save(0);
+	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+	if (!p)
+		return alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, stack);
+	if (!size) {
+		vki_arena_free(p, stack, pc);
+		return NULL;
+	}
+	vki_init();
+	uintptr_t addr = (uintptr_t)p;
+	if (size > vki_arena_end - vki_arena_base)
+		return NULL;
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	if (!a || a->owner != VKI_OWNER_VMALLOC) {
+		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
+		vki_arena_unlock();
+		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
+		return NULL;
+	}
+	size_t old = a->size;
+	size_t cap = a->end - VKI_PAGE_SIZE - addr; /* bytes of its data pages */
+	size_t new_len = VKI_ROUND_UP(size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE;
+	if (size <= cap || grow_in_place(a, new_len)) {
+		if (vki_opt.shadow && size < old) {
+			uintptr_t g = addr + VKI_ROUND_UP(size, VKI_GRANULE);
+			vki_shadow_poison(g, addr + VKI_ROUND_UP(old, VKI_GRANULE),
+					  VKI_SHADOW_VMALLOC_INVALID);
+			if (size & (VKI_GRANULE - 1))
+				*(uint8_t *)vki_mem_to_shadow(g - VKI_GRANULE) =
+					(uint8_t)(size & (VKI_GRANULE - 1));
+		} else if (vki_opt.shadow && size > old) {
+			uintptr_t g = VKI_ROUND_DOWN(old, VKI_GRANULE);
+			vki_shadow_unpoison(addr + g, size - g);
+		}
+		a->resized = a->end - addr != new_len;
+		st.live_bytes += size - old;
+		a->size = size;
+		vki_arena_unlock();
+		return p;
+	}
+	vki_arena_unlock();
+	void *q = alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, stack);
+	if (!q)
+		return NULL; /* p is untouched, as realloc */
+	vki_copy(q, p, old < size ? old : size);
+	vki_arena_free(p, stack, pc);
+	return q;
 }

@@ -310,6 +310,11 @@ static void print_task(uint32_t tid)
 	P("%s/%u", name, tid);
 }
 
+void vki_report_task(uint32_t tid)
+{
+	print_task(tid);
+}
+
 /*
  * Read one shadow byte for the report.  The presence bitmap is what checks
  * trust, but a report is also what runs when something has gone wrong, and
@@ -373,6 +378,8 @@ static const char *bug_type(bool present, uint8_t code, uintptr_t addr, bool fou
 	case VKI_SHADOW_ALLOCA_LEFT:
 	case VKI_SHADOW_ALLOCA_RIGHT:
 		return "alloca-out-of-bounds";
+	case VKI_SHADOW_USER_POISON:
+		return "use-after-poison";
 	default: /* 0 (nothing bad any more: a race) or a code we do not know */
 		return "unknown-crash";
 	}
@@ -549,6 +556,14 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	bool present;
 	uint8_t code;
 	uintptr_t bad = first_bad_granule(addr, size, &present, &code);
+	/* Poisoned by hand (poison.c): the first bad byte is in a poisoned
+	 * range, also when its granule only says "partly accessible". */
+	uintptr_t badbyte = present && code >= 1 && code <= 7 ? bad + code : bad;
+	struct vki_poison_info pi;
+	bool poisoned = present && (code == VKI_SHADOW_USER_POISON || code <= 7) &&
+			vki_poison_lookup(badbyte > addr ? badbyte : addr, &pi);
+	if (poisoned)
+		code = VKI_SHADOW_USER_POISON;
 	symbolize_all(frames, n, fault, found, &ai);
 	print_header(bug_type(present, code, bad, found, ai.state), frames[0], fault);
 	if (fault)
@@ -560,8 +575,12 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, fault);
+	if (poisoned)
+		vki_poison_print(badbyte > addr ? badbyte : addr);
 	if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
 		print_mapping(addr, found, &ai);
+	if (found && ai.owner == VKI_OWNER_VMAP) /* vmap.c: alias, block or frames */
+		vki_vmap_describe(addr);
 	print_shadow(bad);
 }
 

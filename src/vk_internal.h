@@ -79,7 +79,8 @@ static inline uintptr_t vki_shadow_to_mem(uintptr_t s)
 	X(STACK_USE_AFTER_RETURN, 0xF5, "stack after return")                 \
 	X(STACK_USE_AFTER_SCOPE, 0xF8, "stack after scope (same as F8)")      \
 	X(ALLOCA_LEFT, 0xCA, "alloca left redzone")                           \
-	X(ALLOCA_RIGHT, 0xCB, "alloca right redzone")
+	X(ALLOCA_RIGHT, 0xCB, "alloca right redzone")                         \
+	X(USER_POISON, 0xF7, "poisoned by hand (vk_poison, ASan's interface)")
 
 enum vki_shadow_code {
 #define VKI_CODE_ENUM(name, val, why) VKI_SHADOW_##name = val,
@@ -264,6 +265,16 @@ int vki_tree_verify(const struct vki_tree *t, const char *name);
 
 enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
 
+/* Who owns an arena mapping: reports ask the owner to describe it. */
+enum vki_owner {
+	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc */
+	VKI_OWNER_SLAB,        /* a slab of the heap (heap branch) */
+	VKI_OWNER_LARGE,       /* a large heap object (heap branch) */
+	VKI_OWNER_MMAP,        /* a routed mmap region (mmap branch) */
+	VKI_OWNER_STACK,       /* a thread/fiber stack (stacks branch) */
+	VKI_OWNER_VMAP,        /* a vmap/vm_map_ram alias (poison branch) */
+};
+
 /* A range of the arena: a free region, a live mapping or a lazily freed one. */
 struct vki_area {
 	struct vki_node node;   /* in the free, busy or lazy tree; key = start */
@@ -276,6 +287,9 @@ struct vki_area {
 	uint8_t state;          /* enum vki_area_state */
 	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
 	uint8_t guarded;        /* its guard page carries a fault marker */
+	uint8_t owner;          /* enum vki_owner */
+	uint8_t poisoned;       /* poisoned by hand at some time (poison.c) */
+	uint8_t resized;        /* vk_vrealloc shrank it in place: pages > size */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -286,6 +300,7 @@ struct vki_area_info {
 	size_t size;               /* requested bytes */
 	uint32_t alloc_stack, free_stack;
 	uint32_t alloc_tid, free_tid;
+	uint8_t owner;             /* enum vki_owner */
 };
 
 extern uintptr_t vki_arena_base, vki_arena_end; /* [base, end): the arena */
@@ -297,6 +312,13 @@ static inline bool vki_in_arena(uintptr_t a)
 
 /* Ensure the runtime is set up (cheap after the first call). */
 void vki_init(void);
+/* vk_vmalloc's path with an owner: size bytes (page rounded + guard page),
+ * align >= page (power of two), the stack depot handle of the caller.
+ * NULL on failure, nothing leaked. */
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack);
+/* vk_vfree's path: poison, lazy list; a bad pointer gets the
+ * double-free/invalid-free report at pc.  Returns false on a bad pointer. */
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc);
 /* Look up the mapping (live or lazily freed) that holds addr.  Takes the
  * arena lock unless the caller already holds it (a report from inside). */
 bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out);
@@ -509,5 +531,47 @@ bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 /* ------------------------------------------------------------ verify.c */
 
 int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincore */
+
+/* ============================================================ poison branch
+ * Manual poisoning (poison.c), vmap and vm_map_ram (vmap.c), and what they
+ * need of arena.c (its own section there) and os.c. */
+
+/* arena.c: the live mapping holding addr: start and requested size; mark:
+ * it is poisoned by hand (the walk accepts user codes in it). */
+bool vki_arena_live(uintptr_t addr, uintptr_t *start, size_t *size, bool mark);
+
+/* os.c: page frames on a memfd.  Creating and sizing the memfd and mapping
+ * it (MAP_SHARED|MAP_FIXED, RW) are fault-injectable; putting a range back
+ * to private anonymous memory (the arena's own kind) is not.  0 or -1. */
+int vki_os_memfd(const char *name); /* fd above 2, or -1 */
+int vki_os_ftruncate(int fd, uint64_t size);
+int vki_os_map_memfd(uintptr_t addr, size_t len, int fd, uint64_t off);
+int vki_os_map_anon_fixed(uintptr_t addr, size_t len);
+void vki_os_punch_hole(int fd, uint64_t off, uint64_t len); /* free the pages */
+
+/* poison.c: the stack records of manual poisoning. */
+/* Does a poison record cover addr (a report asks)?  Fills what to print. */
+struct vki_poison_info {
+	uintptr_t start, end;       /* the poisoned range as recorded */
+	uint32_t poison_stack, poison_tid;
+	uint32_t unpoison_stack, unpoison_tid; /* 0: never unpoisoned */
+	const char *name;           /* the allocator's name for it, or NULL */
+};
+bool vki_poison_lookup(uintptr_t addr, struct vki_poison_info *out);
+/* Report glue: "The buggy address was poisoned by task ...:" and the rest;
+ * true when something was printed. */
+bool vki_poison_print(uintptr_t addr);
+/* report.c: print "name/tid" of a task into the report. */
+void vki_report_task(uint32_t tid);
+/* A mapping went away (vk_vfree): drop records in [start, end). */
+void vki_poison_forget(uintptr_t start, uintptr_t end);
+int vki_poison_verify(void); /* record tree and pool accounting */
+
+/* vmap.c */
+/* A VMAP-owned mapping: print what it is (report); false if not ours. */
+bool vki_vmap_describe(uintptr_t addr);
+/* The walk (caller holds the arena lock): check the shadow of the VMAP
+ * mapping [start, end) (alias, block or page set); problems found. */
+int vki_vmap_verify_area(uintptr_t start, uintptr_t end, size_t size, bool user_poison);
 
 #endif /* VK_INTERNAL_H */
