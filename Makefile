@@ -81,6 +81,9 @@ fuzz: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/vkasan.h $(DESTDIR)$(PREFIX)/include/
+	install -d $(DESTDIR)$(PREFIX)/include/sanitizer $(DESTDIR)$(PREFIX)/include/vkasan
+	install -m 644 include/sanitizer/asan_interface.h $(DESTDIR)$(PREFIX)/include/sanitizer/
+	install -m 644 include/vkasan/linux.h $(DESTDIR)$(PREFIX)/include/vkasan/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(INLINE_O) $(DESTDIR)$(PREFIX)/lib/

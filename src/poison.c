@@ -396,7 +396,10 @@ VKI_EXPORT void *__asan_region_is_poisoned(void *p, size_t size)
 	return (void *)first_poisoned((uintptr_t)p, size);
 }
 
-__attribute__((constructor(103))) static void poison_ctor(void)
+/* Priority 101, before the arena's handlers (vki_init, 102): fork's prepare
+ * handlers run in reverse order, so the arena lock is taken first, as the
+ * invariant walk does (arena lock, then this one). */
+__attribute__((constructor(101))) static void poison_ctor(void)
 {
 	pthread_atfork(lock, unlock, atfork_child);
 }

@@ -105,7 +105,10 @@ static void atfork_child(void)
 	next_off = file_size = 0;
 }
 
-__attribute__((constructor(103))) static void vmap_ctor(void)
+/* Priority 101, before the arena's handlers (vki_init, 102): fork's prepare
+ * handlers run in reverse order, so the arena lock is taken first, as the
+ * invariant walk does (arena lock, then this one). */
+__attribute__((constructor(101))) static void vmap_ctor(void)
 {
 	pthread_atfork(lock, unlock, atfork_child);
 }
