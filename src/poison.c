@@ -347,7 +347,7 @@ static uintptr_t first_poisoned(uintptr_t beg, size_t size)
 		uint8_t v;
 		bool known = vki_in_arena(a) ? vki_shadow_peek(a, &v) : vki_fullshadow_peek(a, &v);
 		if (!known) {
-			if (vki_in_arena(a))
+			if (vki_in_arena(a) && vki_opt.shadow)
 				return a; /* absent shadow: nothing lives there */
 			continue;
 		}

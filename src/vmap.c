@@ -391,7 +391,9 @@ static struct block *block_with_room(size_t n, uint32_t stack)
 	}
 	/* Nothing is mapped in it yet: all poisoned, under our lock so that
 	 * the walk sees either a plain new mapping or a block. */
-	vki_shadow_poison(addr, addr + BLOCK_PAGES * VKI_PAGE_SIZE, VKI_SHADOW_VMALLOC_INVALID);
+	if (vki_opt.shadow)
+		vki_shadow_poison(addr, addr + BLOCK_PAGES * VKI_PAGE_SIZE,
+				  VKI_SHADOW_VMALLOC_INVALID);
 	b->node.key = addr;
 	vki_tree_insert(&blocks, &b->node);
 	cur = b; /* a block left behind keeps serving until its mappings go */
