@@ -491,14 +491,17 @@ VKI_EXPORT void *vk_vmalloc_aligned(size_t size, size_t align)
 	return alloc(size, align, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
-bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
+/* owner: only a mapping of this owner may be freed here (-1: any). */
+static bool free_area(const void *p, uint32_t stack, uintptr_t pc, int owner)
 {
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
 	uintptr_t addr = (uintptr_t)p;
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
-	if (!a) {
+	if (!a || (owner >= 0 && a->owner != owner)) {
+		/* Not a mapping of this kind: freeing, say, a vmap alias with
+		 * vk_vfree would put a shared mapping into free space. */
 		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
 		vki_arena_unlock();
 		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
@@ -523,11 +526,16 @@ bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
 	return true;
 }
 
+bool vki_arena_free(const void *p, uint32_t stack, uintptr_t pc)
+{
+	return free_area(p, stack, pc, -1);
+}
+
 VKI_EXPORT void vk_vfree(const void *p)
 {
 	if (!p)
 		return;
-	vki_arena_free(p, vki_stack_save(0), (uintptr_t)__builtin_return_address(0));
+	free_area(p, vki_stack_save(0), (uintptr_t)__builtin_return_address(0), VKI_OWNER_VMALLOC);
 }
 
 VKI_EXPORT size_t vk_vmalloc_size(const void *p)

@@ -75,6 +75,36 @@ TEST(pages_freed_while_aliased)
 	EXPECT_CLEAN();
 }
 
+TEST(wrong_free_functions)
+{
+	/* An alias or frames freed with vk_vfree, a vmalloc mapping given to
+	 * vk_vunmap, a wrong count to vm_unmap_ram: each one report, nothing
+	 * changes (a shared mapping must never reach free space). */
+	struct vk_page *pg = vk_pages_alloc(2);
+	char *p = vk_page_address(pg);
+	char *v = vk_vmap(&pg, 1);
+	char *r = vk_vm_map_ram(&pg, 1);
+	char *m = vk_vmalloc(100);
+	EXPECT_REPORT(vk_vfree(v));
+	EXPECT_REPORT(vk_vfree(p));
+	EXPECT_REPORT(vk_vfree(r));
+	EXPECT_REPORT(vk_vunmap(m));
+	EXPECT_REPORT(vk_vunmap(r));
+	EXPECT_REPORT(vk_vm_unmap_ram(r, 2));
+	EXPECT_REPORT(vk_vm_unmap_ram(m, 1));
+	EXPECT_REPORT(vk_vrealloc(v, 10));
+	vk_set_option("halt_on_error", "1");
+	strcpy(p, "ok");
+	EXPECT(!strcmp(v, "ok") && !strcmp(r, "ok"));
+	EXPECT_INVARIANTS();
+	vk_vm_unmap_ram(r, 1);
+	vk_vunmap(v);
+	vk_pages_free(pg);
+	vk_vfree(m);
+	EXPECT(!arena_has_memfd());
+	EXPECT_CLEAN();
+}
+
 TEST(pages_alloc_fault_injection)
 {
 	int failures = 0;
