@@ -34,7 +34,7 @@
  * Memory is bounded: records come from our own chunks (never malloc), at
  * most MAX_RECORDS; when they are all in use the oldest record is dropped
  * (its range is then reported without stacks).  A freed mapping drops its
- * records (vki_poison_forget from vki_arena_free).
+ * records (vki_poison_forget from the arena's free path).
  */
 #include "vk_internal.h"
 
