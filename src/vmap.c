@@ -69,6 +69,7 @@ struct block {
 	struct vki_node node; /* key = block address */
 	size_t next;          /* first page never handed out */
 	int live;             /* mappings in it */
+	bool removed;         /* out of the tree (a new block took its key) */
 	uint8_t count[BLOCK_PAGES];           /* pages of the mapping starting at i */
 	struct frame *pages[BLOCK_PAGES];     /* frame at page i */
 };
@@ -380,6 +381,24 @@ VKI_EXPORT void vk_vunmap(const void *addr)
 
 /* ---------------------------------------------------------------- vm_map_ram */
 
+/*
+ * A block's last mapping went (no lock held): the arena takes it back
+ * first, and only then does it leave our tree.  Until then the walk (which
+ * sees the arena's live area) finds it here and checks it as a block, all
+ * poisoned; a block out of our tree but live in the arena would look like
+ * a plain mapping that is not accessible (and a fork child would keep it
+ * so).  Nothing is handed out from it meanwhile: it is no longer cur.
+ */
+static void block_drop(struct block *b, uint32_t stack, uintptr_t pc)
+{
+	area_free(b->node.key, stack, pc);
+	lock();
+	if (!b->removed)
+		vki_tree_remove(&blocks, &b->node);
+	unlock();
+	meta_unmap(b, sizeof(*b));
+}
+
 /* A block with room for n pages and a gap page, new if need be; lock held
  * on entry and on return (dropped while the arena makes a new block). */
 static struct block *block_with_room(size_t n, uint32_t stack)
@@ -403,6 +422,13 @@ static struct block *block_with_room(size_t n, uint32_t stack)
 		vki_shadow_poison(addr, addr + BLOCK_PAGES * VKI_PAGE_SIZE,
 				  VKI_SHADOW_VMALLOC_INVALID);
 	b->node.key = addr;
+	/* A block whose arena mapping was freed and purged may still be in
+	 * the tree under this key (block_drop has not taken it out yet). */
+	struct block *old = (struct block *)vki_tree_find(&blocks, addr);
+	if (old) {
+		vki_tree_remove(&blocks, &old->node);
+		old->removed = true;
+	}
 	vki_tree_insert(&blocks, &b->node);
 	cur = b; /* a block left behind keeps serving until its mappings go */
 	return b;
@@ -428,16 +454,11 @@ VKI_EXPORT void *vk_vm_map_ram(struct vk_page *const *pages, size_t n)
 	if (map_frames(addr, f, n)) {
 		frames_put(f, n);
 		bool empty = b->live == 0; /* a new block: give it back */
-		if (empty) {
-			vki_tree_remove(&blocks, &b->node);
-			if (cur == b)
-				cur = NULL;
-		}
+		if (empty && cur == b)
+			cur = NULL;
 		unlock();
-		if (empty) {
-			area_free(b->node.key, stack, 0);
-			meta_unmap(b, sizeof(*b));
-		}
+		if (empty)
+			block_drop(b, stack, 0);
 		return NULL;
 	}
 	b->next = i + n + 1;
@@ -479,16 +500,11 @@ VKI_EXPORT void vk_vm_unmap_ram(const void *mem, size_t n)
 	frames_put(b->pages + i, n);
 	b->count[i] = 0;
 	bool gone = --b->live == 0;
-	if (gone) {
-		vki_tree_remove(&blocks, &b->node);
-		if (cur == b)
-			cur = NULL;
-	}
+	if (gone && cur == b)
+		cur = NULL;
 	unlock();
-	if (gone) {
-		area_free(b->node.key, stack, pc);
-		meta_unmap(b, sizeof(*b));
-	}
+	if (gone)
+		block_drop(b, stack, pc);
 }
 
 /* ---------------------------------------------------------------- reports */
