@@ -157,6 +157,9 @@ install: all
 		$(DESTDIR)$(IPREFIX)/bin $(DESTDIR)$(IPREFIX)/share/man/man1 \
 		$(DESTDIR)$(IPREFIX)/share/man/man7
 	install -m 644 include/vkasan.h $(DESTDIR)$(IPREFIX)/include/
+	install -d $(DESTDIR)$(IPREFIX)/include/sanitizer $(DESTDIR)$(IPREFIX)/include/vkasan
+	install -m 644 include/sanitizer/asan_interface.h $(DESTDIR)$(IPREFIX)/include/sanitizer/
+	install -m 644 include/vkasan/linux.h $(DESTDIR)$(IPREFIX)/include/vkasan/
 	install -m 644 $(LIB_A) $(DESTDIR)$(IPREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(IPREFIX)/lib/
 	install -m 644 $(INLINE_O) $(INLINE_SO_O) $(EXPORTS) $(DESTDIR)$(IPREFIX)/lib/

@@ -112,6 +112,62 @@ int vk_set_option(const char *name, const char *value);
 void *vk_stack_alloc(size_t size);
 void vk_stack_free(void *p);
 
+/*
+ * Resize a vk_vmalloc mapping, as the kernel's vrealloc: grows in place when
+ * the arena range above it is free, moves (copy, free the old) otherwise,
+ * shrinks in place.  The requested size is tracked: after a shrink the bytes
+ * past the new size are poisoned, after a grow exactly the new bytes are
+ * accessible.  p NULL: vk_vmalloc(size); size 0: vk_vfree(p), NULL.  NULL on
+ * failure with p untouched.  A p that is not a live vk_vmalloc mapping gets
+ * an invalid-free (or double-free) report and NULL.
+ */
+void *vk_vrealloc(void *p, size_t size);
+
+/*
+ * Manual poisoning, for allocators that carve objects out of a mapping
+ * (pools, bump arenas, object caches).  AddressSanitizer's semantics, 8-byte
+ * granules: vk_poison makes [p, p + size) inaccessible (a partial first
+ * granule keeps its bytes below p accessible; a partial last one is
+ * poisoned only if none of its accessible bytes lie beyond the range),
+ * vk_unpoison makes it accessible.  Each call records its stack: a report on
+ * poisoned memory (use-after-poison) prints who poisoned it and who last
+ * unpoisoned it.  name (NULL or a string that lives as long as the program,
+ * e.g. "struct node") is printed with the object; a poisoning without a
+ * name keeps the name given when the range was unpoisoned.
+ *
+ * Only memory vkasan checks can be poisoned: a live vk_vmalloc (or vmap)
+ * mapping, clamped to its requested size; in inline mode also ordinary
+ * memory (stack, globals, heap).  Other addresses are ignored.
+ */
+void vk_poison(const void *p, size_t size, const char *name);
+void vk_unpoison(const void *p, size_t size, const char *name);
+/* The first poisoned byte of [p, p + size), or NULL when all are accessible. */
+const void *vk_region_is_poisoned(const void *p, size_t size);
+
+/*
+ * Page frames that can appear at more than one address (the kernel's
+ * alloc_pages/vmap).  vk_pages_alloc(n) returns n frames (an array of n
+ * descriptors: pages + i is the i-th), mapped together at their primary
+ * address vk_page_address(pages) in the arena; vk_pages_free(pages) frees
+ * them all.  vk_vmap(pages, n) maps any n frames (any order, from any
+ * allocations) at a new arena address: both addresses reach the same memory
+ * and both are checked.  vk_vunmap(addr) poisons and quarantines the alias
+ * only.  vk_vm_map_ram/vk_vm_unmap_ram: the same for small mappings (at
+ * most VK_VMAP_BLOCK_MAX pages), served from shared blocks of the arena.
+ * The frames are shared with fork()ed children (MAP_SHARED memory).
+ */
+struct vk_page {
+	uint64_t vk_opaque[2];
+};
+#define VK_VMAP_BLOCK_MAX 16
+struct vk_page *vk_pages_alloc(size_t n);
+void vk_pages_free(struct vk_page *pages);
+void *vk_page_address(const struct vk_page *page);
+void *vk_vmap(struct vk_page *const *pages, size_t n);
+void vk_vunmap(const void *addr);
+void *vk_vm_map_ram(struct vk_page *const *pages, size_t n);
+void vk_vm_unmap_ram(const void *addr, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -477,6 +477,8 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 	a->priv = req->priv;
 	a->alloc_stack = req->stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
+	a->poisoned = 0;
+	a->resized = 0;
 	a->state = VKI_AREA_BUSY;
 	a->noshadow = !req->shadow && vki_opt.shadow;
 	a->settling = req->shadow;
@@ -569,6 +571,11 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 	a->state = VKI_AREA_LAZY;
 	vki_tree_insert(&lazy_tree, &a->node);
 	st.lazy_bytes += a->end - a->node.key;
+	/* Poisoned by hand at some time: its records describe memory that is
+	 * gone.  Every free (vki_area_free, mmap.c's retire) passes here; the
+	 * poison lock (#7) may be taken under the arena lock (#3). */
+	if (a->poisoned)
+		vki_poison_forget(a->node.key, a->end);
 }
 
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
@@ -1011,8 +1018,11 @@ int vki_arena_verify(void)
 		}
 		if (k == 1) {
 			live += a->size;
-			if (VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) + (a->noguard ? 0 : VKI_PAGE_SIZE) !=
-			    a->end - a->node.key) {
+			/* vk_vrealloc shrinks in place: pages beyond the size stay */
+			size_t want = VKI_ROUND_UP(a->size, VKI_PAGE_SIZE) +
+				      (a->noguard ? 0 : VKI_PAGE_SIZE);
+			size_t have = a->end - a->node.key;
+			if (a->resized ? want > have : want != have) {
 				vki_printf("vkasan: invariant: mapping %p size %lu vs length %lu\n",
 					   (void *)at, (unsigned long)a->size,
 					   (unsigned long)(a->end - at));
@@ -1042,4 +1052,133 @@ int vki_arena_verify(void)
 		bad++;
 	}
 	return bad;
+}
+
+/* ---------------------------------------------------------------- poison.c */
+
+/*
+ * What poison.c and vk_vrealloc need of the arena beyond the four steps:
+ * looking up and marking a live mapping of any owner, and resizing a
+ * vk_vmalloc mapping in place.
+ */
+
+/* The live mapping holding addr (busy, any owner): its start and requested
+ * size.  mark: it is being poisoned by hand (the walk then accepts user
+ * codes in it, and its free drops its poison records: area_unpublish). */
+bool vki_arena_live(uintptr_t addr, uintptr_t *start, size_t *size, bool mark)
+{
+	if (!vki_arena_base || !vki_in_arena(addr))
+		return false;
+	bool held = vki_self()->holding_arena;
+	if (!held)
+		vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_floor(&busy_tree, addr));
+	bool found = a && addr < a->end;
+	if (found) {
+		*start = a->node.key;
+		*size = a->size;
+		if (mark)
+			a->poisoned = 1;
+	}
+	if (!held)
+		vki_arena_unlock();
+	return found;
+}
+
+/* ---------------------------------------------------------------- vrealloc */
+
+/*
+ * vk_vrealloc: the kernel's vrealloc, with its 2025 fix.  The requested size
+ * is tracked, so a shrink in place poisons the tail and a later grow within
+ * the same pages unpoisons exactly the new bytes.  Growing past the pages
+ * takes the free region right above the mapping when it is large enough
+ * (extend the area, back the new windows, unpoison the new bytes); else the
+ * contents move to a new mapping.
+ */
+
+/* Grow a (busy, lock held) in place to new_len bytes of arena, if the next
+ * range is free.  Returns true when done. */
+static bool grow_in_place(struct vki_area *a, size_t new_len)
+{
+	uintptr_t old_end = a->end, new_end = a->node.key + new_len;
+	struct vki_area *f = AREA(vki_tree_find(&free_tree, old_end));
+	if (!f || f->end < new_end || a->guarded)
+		return false; /* a guard marker would have to move: just move */
+	struct vki_area *back = meta_alloc(); /* to give the range back on failure */
+	if (!back)
+		return false;
+	if (commit_range(old_end, new_end)) {
+		meta_free(back);
+		return false;
+	}
+	carve(f, old_end, new_end - old_end, NULL);
+	if (vki_opt.shadow && vki_shadow_populate(old_end, new_end)) {
+		back->node.key = old_end;
+		back->end = new_end;
+		free_insert(back);
+		return false;
+	}
+	meta_free(back);
+	a->end = new_end;
+	return true;
+}
+
+/* vk_vfree's path for vk_vrealloc(p, 0) and a move: a bad p is reported. */
+static void vrealloc_free(uintptr_t addr, uint32_t stack, uintptr_t pc)
+{
+	if (!vki_area_free(addr, VKI_OWNER_VMALLOC, stack))
+		vki_report_free(addr, vki_area_free_bug(addr), pc);
+}
+
+VKI_EXPORT void *vk_vrealloc(void *p, size_t size)
+{
+	uint32_t stack = vki_stack_save(0);
+	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+	if (!p)
+		return vki_area_alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, stack);
+	uintptr_t addr = (uintptr_t)p;
+	if (!size) {
+		vrealloc_free(addr, stack, pc);
+		return NULL;
+	}
+	vki_init();
+	if (!vki_arena_base || size > vki_arena_end - vki_arena_base) {
+		vki_arena_count_failure();
+		return NULL;
+	}
+	vki_arena_lock();
+	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
+	if (!a || a->owner != VKI_OWNER_VMALLOC) {
+		vki_arena_unlock();
+		vki_report_free(addr, vki_area_free_bug(addr), pc);
+		return NULL;
+	}
+	size_t old = a->size;
+	size_t cap = a->end - VKI_PAGE_SIZE - addr; /* bytes of its data pages */
+	size_t new_len = VKI_ROUND_UP(size, VKI_PAGE_SIZE) + VKI_PAGE_SIZE;
+	if (size <= cap || grow_in_place(a, new_len)) {
+		if (vki_opt.shadow && size < old) {
+			uintptr_t g = addr + VKI_ROUND_UP(size, VKI_GRANULE);
+			vki_shadow_poison(g, addr + VKI_ROUND_UP(old, VKI_GRANULE),
+					  VKI_SHADOW_VMALLOC_INVALID);
+			if (size & (VKI_GRANULE - 1))
+				*(uint8_t *)vki_mem_to_shadow(g - VKI_GRANULE) =
+					(uint8_t)(size & (VKI_GRANULE - 1));
+		} else if (vki_opt.shadow && size > old) {
+			uintptr_t g = VKI_ROUND_DOWN(old, VKI_GRANULE);
+			vki_shadow_unpoison(addr + g, size - g);
+		}
+		a->resized = a->end - addr != new_len;
+		st.live_bytes += size - old;
+		a->size = size;
+		vki_arena_unlock();
+		return p;
+	}
+	vki_arena_unlock();
+	void *q = vki_area_alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, stack);
+	if (!q)
+		return NULL; /* p is untouched, as realloc */
+	vki_copy(q, p, old < size ? old : size);
+	vrealloc_free(addr, stack, pc);
+	return q;
 }

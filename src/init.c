@@ -21,7 +21,8 @@
  *
  * fork(): the child has only the forking thread, so every lock another
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
- * across system calls) is taken before fork and released on both sides;
+ * across system calls) is taken before fork and released on both sides,
+ * and so are the vmap (#7) and poison (#8) mutexes after it;
  * the spinlocks (report #2, depot #4) are never held across a fork by the
  * forking thread outside a report, and are reset in the child; the stack
  * lock (#6, stack.c's lists) is taken before fork too (after the arena
@@ -37,12 +38,16 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
 
 static void fork_prepare(void)
 {
-	vki_arena_lock();
-	vki_stack_fork_prepare(); /* #6 */
+	vki_arena_lock();          /* #3 */
+	vki_stack_fork_prepare();  /* #6 */
+	vki_vmap_fork_prepare();   /* #7 */
+	vki_poison_fork_prepare(); /* #8 */
 }
 
 static void fork_parent(void)
 {
+	vki_poison_fork_parent();
+	vki_vmap_fork_parent();
 	vki_stack_fork_parent();
 	vki_arena_unlock();
 }
@@ -54,6 +59,8 @@ static void fork_child(void)
 	vki_stack_fork_child();
 	vki_arena_after_fork_child();
 	vki_depot_after_fork_child();
+	vki_vmap_fork_child();   /* its own memfd for new frames */
+	vki_poison_fork_child();
 }
 
 /*

@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <linux/falloc.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -283,6 +284,47 @@ long vki_os_fd_path(int fd, char *buf, size_t size)
 	long n = (long)readlink(link, buf, size - 1);
 	buf[n > 0 ? n : 0] = 0;
 	return n;
+}
+
+/*
+ * Page frames that can appear at more than one address (vmap.c): one memfd
+ * per process, pages at offsets in it, mapped MAP_SHARED|MAP_FIXED over
+ * committed arena ranges.  Creating, sizing and mapping are injectable
+ * (vmap/vk_pages_alloc return NULL); putting a range back to the arena's
+ * plain anonymous memory (vki_os_arena_restore) is not: a failure there
+ * would leave a shared mapping in free space, so it is never simulated.
+ */
+int vki_os_memfd(const char *name)
+{
+	if (inject_failure(VKI_OS_META))
+		return -1;
+	int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* keep 0-2 for the program */
+	close(fd);
+	return nfd;
+}
+
+int vki_os_ftruncate(int fd, uint64_t size)
+{
+	if (inject_failure(VKI_OS_META))
+		return -1;
+	return ftruncate(fd, (off_t)size);
+}
+
+int vki_os_map_memfd(uintptr_t addr, size_t len, int fd, uint64_t off)
+{
+	if (inject_failure(VKI_OS_COMMIT))
+		return -1;
+	void *p = sys_mmap((void *)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		       (long)off);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+void vki_os_punch_hole(int fd, uint64_t off, uint64_t len)
+{
+	fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
 }
 
 /* ---------------------------------------------------------------- files */

@@ -32,7 +32,8 @@
  * the first bad granule and its shadow code, the arena mapping (if any) and
  * its owner, and the bug type from the one switch (vki_bug_type), which the
  * owner's describe hook then refines (vmalloc: by the mapping's state;
- * outside the arena: stack and global codes).  print() then writes the
+ * outside the arena: stack and global codes), and the poison step (memory
+ * poisoned by hand, whoever owns it) may refine again.  print() then writes the
  * report from the desc alone; the part about whose memory it is comes from
  * the owner's print hook.  A new owner of memory adds hooks, not cases here.
  *
@@ -58,6 +59,7 @@ static const struct vki_owner_ops *const owners[VKI_OWNER_COUNT] = {
 	[VKI_OWNER_VMALLOC] = &vki_vmalloc_ops,
 	[VKI_OWNER_MMAP] = &vki_mmap_ops,
 	[VKI_OWNER_STACK] = &vki_stack_ops,
+	[VKI_OWNER_VMAP] = &vki_vmap_ops,
 	[VKI_OWNER_FREE] = &vki_free_ops,
 	[VKI_OWNER_OUTSIDE] = &vki_outside_ops,
 };
@@ -184,6 +186,8 @@ const char *vki_bug_type(bool present, uint8_t code)
 	case VKI_SHADOW_ALLOCA_LEFT:
 	case VKI_SHADOW_ALLOCA_RIGHT:
 		return "alloca-out-of-bounds";
+	case VKI_SHADOW_USER_POISON:
+		return "use-after-poison";
 	default: /* 0 (nothing bad any more: a race) or a code we do not know */
 		return "unknown-crash";
 	}
@@ -335,6 +339,13 @@ static void describe(struct vki_desc *d)
 	}
 	if (owners[d->owner]->describe)
 		owners[d->owner]->describe(d);
+	/* Poisoning by hand is not an owner: an allocator poisons inside
+	 * memory it got from any owner (a pool in a vk_vmalloc mapping, a
+	 * heap object, a global in inline mode).  So it is one more step for
+	 * every address, after the owner's: poison.c says whether the bad
+	 * byte lies in a range poisoned by hand, and then the bug is a
+	 * use-after-poison whatever the owner called it. */
+	vki_poison_describe(d);
 }
 
 /* ------------------------------------------------------------ print */
@@ -360,6 +371,8 @@ static void print(const struct vki_desc *d, const uintptr_t *frames, int n)
 	P("\nCall Trace:\n");
 	vki_print_frames_ex(frames, n, d->fault);
 	P("\n");
+	if (d->poisoned) /* who poisoned it (the poison step of describe) */
+		vki_poison_print(d->bad_byte);
 	if (owners[d->owner]->print)
 		owners[d->owner]->print(d);
 	if (d->kind == VKI_BUG_ACCESS || vki_in_arena(d->addr))

@@ -13,6 +13,9 @@
  *   - shadow content: a live mapping of n bytes reads 0 for its first n / 8
  *     granules, n & 7 for a partial one, 0xF8 for the rest and its guard
  *     page; a lazily freed mapping and free space are 0xF8 wherever backed.
+ *     A mapping poisoned by hand (poison.c) may read 0xF7 or partial codes
+ *     within its size; a vm_map_ram block is checked by vmap.c (each of its
+ *     mappings accessible, everything else 0xF8); poison records disjoint.
  *
  * After a failed release (fault injection) wholly free windows may stay
  * backed until the next purge sweeps them, and the upstream release rule
@@ -69,6 +72,18 @@ static void expect_code(struct walk *w, uintptr_t s, uintptr_t e, uint8_t code, 
 	}
 }
 
+/* Inside a mapping poisoned by hand: any code the poisoning can leave. */
+static void expect_user(struct walk *w, uintptr_t s, uintptr_t e)
+{
+	for (uintptr_t a = s; a < e; a += VKI_GRANULE) {
+		uint8_t v;
+		if (vki_shadow_peek(a, &v) && v != VKI_SHADOW_USER_POISON && v >= VKI_GRANULE) {
+			note_bad(w, "poisoned mapping has a foreign code", a, v);
+			return;
+		}
+	}
+}
+
 static void check_mapping(const struct vki_area *a, void *ctx)
 {
 	struct walk *w = ctx;
@@ -81,12 +96,23 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 		return; /* vk_vmalloc is unpoisoning it right now, without the lock */
 	if (a->owner == VKI_OWNER_STACK)
 		return; /* a live stack: its frames' redzones (inline) and guard pages */
+	if (a->owner == VKI_OWNER_VMAP) { /* a vm_map_ram block: vmap.c knows */
+		int bad = vki_vmap_verify_area(s, a->end, a->size, a->poisoned);
+		if (bad >= 0) {
+			w->bad += bad;
+			return;
+		}
+	}
 	uintptr_t full = s + (a->size & ~(VKI_GRANULE - 1));
-	expect_code(w, s, full, 0, "live mapping not accessible");
+	if (a->poisoned) /* poisoned by hand: 0, 0xF7 or partial granules */
+		expect_user(w, s, full);
+	else
+		expect_code(w, s, full, 0, "live mapping not accessible");
 	uintptr_t tail = full;
 	if (a->size & (VKI_GRANULE - 1)) {
 		uint8_t v;
-		if (vki_shadow_peek(full, &v) && v != (a->size & (VKI_GRANULE - 1)))
+		if (vki_shadow_peek(full, &v) && v != (a->size & (VKI_GRANULE - 1)) &&
+		    !(a->poisoned && (v == VKI_SHADOW_USER_POISON || v < (a->size & 7))))
 			note_bad(w, "partial granule wrong", full, v);
 		tail += VKI_GRANULE;
 	}
@@ -162,6 +188,7 @@ VKI_EXPORT int vk_check_invariants(void)
 	vki_arena_lock();
 	int bad = vki_arena_verify();
 	bad += vki_verify_shadow();
+	bad += vki_poison_verify();
 	vki_arena_unlock();
 	return bad;
 }

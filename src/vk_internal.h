@@ -42,7 +42,8 @@
 	X(STACK_USE_AFTER_RETURN, 0xF5, "stack after return")                 \
 	X(STACK_USE_AFTER_SCOPE, 0xF8, "stack after scope (same as F8)")      \
 	X(ALLOCA_LEFT, 0xCA, "alloca left redzone")                           \
-	X(ALLOCA_RIGHT, 0xCB, "alloca right redzone")
+	X(ALLOCA_RIGHT, 0xCB, "alloca right redzone")                         \
+	X(USER_POISON, 0xF7, "poisoned by hand (vk_poison, ASan's interface)")
 
 enum vki_shadow_code {
 #define VKI_CODE_ENUM(name, val, why) VKI_SHADOW_##name = val,
@@ -81,14 +82,20 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *      vki_spin                                                           its pages)
  *   6  stack lock  (stack.c)    detached threads to reap, the reuse ring,  no
  *      vki_spin                 the pool of start records
+ *   7  vmap lock   (vmap.c)     page frame sets, aliases, vm_map_ram      yes (mmap of
+ *      pthread mutex            blocks, the memfd                          frames, memfd)
+ *   8  poison lock (poison.c)   the records of manual poisoning           yes (mmap of
+ *      pthread mutex                                                      record chunks)
  *
  * A report (2) takes the arena lock (3) to describe an address, unless this
  * thread already holds it (vki_self()->holding_arena: a report from inside
  * the arena, e.g. an invalid free).  The depot (4) is taken with or without
  * 3 held and takes nothing itself.  A report only try-locks 5 (dlopen may
  * be registering globals).  6 is a leaf: nothing is taken under it, and it
- * is never taken with 3 held.  The fork handler (init.c) holds 3 and 6
- * across fork;
+ * is never taken with 3 held.  7 and 8 are taken after 3 (the invariant
+ * walk holds 3 when it asks them) and never together; a report from a
+ * thread holding one of them skips what it would say from it.  The fork
+ * handler (init.c) holds 3, 6, 7 and 8 across fork;
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
  * acquire publication), the depot's lookups, st.alloc_failures.
@@ -137,6 +144,8 @@ struct vki_thread {
 	int tid;                /* cached gettid(); 0: not asked yet (fork child) */
 	int in_report;          /* printing a report (print.c, report.c) */
 	int holding_arena;      /* holds the arena lock (reports from inside) */
+	bool holding_vmap;      /* holds the vmap lock #7 (a report skips vmap.c) */
+	bool holding_poison;    /* holds the poison lock #8 (a report skips the records) */
 	bool signal_ready;      /* signal stack set up, or decided against */
 	bool exit_noted;        /* the thread-exit destructor is armed */
 	void *altstack;         /* our signal stack to unmap at exit, or NULL */
@@ -405,9 +414,9 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
  * owners[], and one file holding its allocator and its hooks
  * (docs/DESIGN.md, "How to add an owner of memory").  In place:
  * VKI_OWNER_VMALLOC (vmalloc.c), VKI_OWNER_MMAP (the program's mappings,
- * mmap.c), VKI_OWNER_STACK (thread and fiber stacks, stack.c and fiber.c).
- * Planned: VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap), VKI_OWNER_VMAP
- * (aliases of existing pages).
+ * mmap.c), VKI_OWNER_STACK (thread and fiber stacks, stack.c and fiber.c),
+ * VKI_OWNER_VMAP (aliases of page frames, vmap.c).  Planned:
+ * VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap).
  */
 enum vki_owner {
 	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
@@ -441,6 +450,8 @@ struct vki_area {
 	uint8_t markers_below;  /* stack: guard markers inside, removed at purge */
 	uintptr_t lazy_lo, lazy_hi; /* stack: windows in [lazy_lo, lazy_hi) are
 				     * backed on first use (arena.c) */
+	uint8_t poisoned;       /* poisoned by hand at some time (poison.c) */
+	uint8_t resized;        /* vk_vrealloc shrank it in place: pages > size */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -754,7 +765,9 @@ struct vki_desc {
 	const char *bug_type;    /* "use-after-free", ... (describe may refine) */
 	bool let_fault;          /* describe: no bug, the access itself faults as
 				  * without vkasan (an mmap PROT_NONE page);
-				  * only for a checked access, never a fault */
+				  * only for a checked access, never a fault */	bool poisoned;           /* bad_byte lies in a range poisoned by hand
+				  * (poison.c's step, any owner): print its
+				  * stacks */
 };
 
 /* Each owner of memory answers these; NULL hooks are skipped. */
@@ -963,6 +976,11 @@ void __asan_handle_no_return(void);
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
 				     size_t *size_old);
+/* AddressSanitizer's manual poisoning interface (poison.c). */
+void __asan_poison_memory_region(void const volatile *p, size_t size);
+void __asan_unpoison_memory_region(void const volatile *p, size_t size);
+int __asan_address_is_poisoned(void const volatile *p);
+void *__asan_region_is_poisoned(void *p, size_t size);
 #endif /* !__SANITIZE_ADDRESS__ */
 
 /* ------------------------------------------------------------ stacks
@@ -1015,5 +1033,61 @@ void vki_stack_fork_child(void);
 
 /* os.c */
 bool vki_os_task_gone(int tid); /* the kernel has released thread tid */
+
+/* ------------------------------------------------------------ poison.c, vmap.c */
+
+/*
+ * Manual poisoning (poison.c: vk_poison, AddressSanitizer's interface, with
+ * stack records) and aliases of page frames (vmap.c: vk_vmap, vm_map_ram
+ * blocks, the VMAP owner).  Their locks (#7 vmap, #8 poison) come after the
+ * arena lock: the walk holds 3 when it asks them.
+ */
+
+/* arena.c: the live mapping holding addr: start and requested size; mark:
+ * it is poisoned by hand (the walk accepts user codes in it, its free
+ * drops the poison records). */
+bool vki_arena_live(uintptr_t addr, uintptr_t *start, size_t *size, bool mark);
+
+/* os.c: page frames on a memfd.  Creating and sizing the memfd and mapping
+ * it (MAP_SHARED|MAP_FIXED, RW) are fault-injectable; putting a range back
+ * to the arena's own pages is vki_os_arena_restore (never injected). */
+int vki_os_memfd(const char *name); /* fd above 2, or -1 */
+int vki_os_ftruncate(int fd, uint64_t size);
+int vki_os_map_memfd(uintptr_t addr, size_t len, int fd, uint64_t off);
+void vki_os_punch_hole(int fd, uint64_t off, uint64_t len); /* free the pages */
+
+/* poison.c: the stack records of manual poisoning. */
+struct vki_poison_info {
+	uintptr_t start, end;       /* the poisoned range as recorded */
+	uint32_t poison_stack, poison_tid;
+	uint32_t unpoison_stack, unpoison_tid; /* 0: never unpoisoned */
+	const char *name;           /* the allocator's name for it, or NULL */
+};
+/* Does a poison record cover addr (a report asks)?  Fills what to print. */
+bool vki_poison_lookup(uintptr_t addr, struct vki_poison_info *out);
+/* The report pipeline's poison step (report.c's describe, after the
+ * owner's hook, for memory of any owner): d->poisoned and the bug type when
+ * the bad byte lies in a range poisoned by hand. */
+void vki_poison_describe(struct vki_desc *d);
+/* "The buggy address was poisoned by task ...:" and the rest; true when
+ * something was printed. */
+bool vki_poison_print(uintptr_t addr);
+/* A mapping went away: drop records in [start, end). */
+void vki_poison_forget(uintptr_t start, uintptr_t end);
+int vki_poison_verify(void); /* record tree and pool accounting */
+/* init.c's fork handler, in lock order. */
+void vki_poison_fork_prepare(void);
+void vki_poison_fork_parent(void);
+void vki_poison_fork_child(void);
+
+/* vmap.c: the VMAP owner's hooks for reports. */
+extern const struct vki_owner_ops vki_vmap_ops;
+/* The walk (caller holds the arena lock): check the shadow of the VMAP
+ * mapping [start, end) (alias, block or page set); problems found, or -1
+ * when it is a plain mapping (an alias or a page set). */
+int vki_vmap_verify_area(uintptr_t start, uintptr_t end, size_t size, bool user_poison);
+void vki_vmap_fork_prepare(void);
+void vki_vmap_fork_parent(void);
+void vki_vmap_fork_child(void);
 
 #endif /* VK_INTERNAL_H */

@@ -33,7 +33,8 @@
  *             7 vmalloc_size probes  8 bad free (kind, offset)
  *             9 lazy_max  10 fault injection (every)  11 invariant walk
  *             12 memmove between slots  13 impossible requests
- *             14 realloc-like (slot, size)  15 vfree NULL / no-op calls
+ *             14 realloc-like (slot, size): with op & 0x10 vk_vrealloc,
+ *                else allocate, copy, free   15 vfree NULL / no-op calls
  *   op >= 240: the program's mappings (issue 12), 8 slots of up to 64 pages
  *   whose model is a state per page (unmapped, read-write with a byte
  *   value, PROT_NONE):
@@ -256,6 +257,39 @@ static void slot_free(struct slot *s)
 	note_freed((uintptr_t)s->p, s->size, purges);
 	REQUIRE(vk_vmalloc_size(s->p) == 0, "vk_vmalloc_size of a freed mapping", s->p, s->size);
 	s->p = NULL;
+}
+
+/* vk_vrealloc: in place (the same address, pages gained only from free
+ * space) or moved (the old range quarantined); the common prefix kept, the
+ * new size exact in the shadow; NULL leaves the mapping as it was. */
+static void slot_vrealloc(struct slot *s, size_t nsz)
+{
+	verify(s);
+	unsigned long f0 = vki_os_fail_count();
+	uint64_t purges = purges_now();
+	struct slot old = *s;
+	unsigned char *np = vk_vrealloc(s->p, nsz);
+	if (!np) {
+		check_null(nsz, 0, f0);
+		REQUIRE(vk_vmalloc_size(s->p) == s->size, "failed vrealloc changed the size",
+			s->p, s->size);
+		verify(s);
+		return;
+	}
+	s->p = NULL; /* not an overlap with itself */
+	check_new_mapping((uintptr_t)np, nsz, 0);
+	if (np != old.p)
+		note_freed((uintptr_t)old.p, old.size, purges);
+	for (size_t i = 0; i < (nsz < old.size ? nsz : old.size); i++)
+		if (np[i] != pat(old.seed, i))
+			fail("vrealloc lost contents", (uintptr_t)np + i, nsz);
+	REQUIRE(!vk_region_is_poisoned(np, nsz), "vrealloc: new size not accessible", np, nsz);
+	REQUIRE(vk_region_is_poisoned(np + nsz, 1) == np + nsz, "vrealloc: tail accessible",
+		np, nsz);
+	s->p = np;
+	s->size = nsz;
+	s->seed = old.seed ^ 0x3333;
+	fill(s);
 }
 
 static void slot_alloc(struct slot *s, int kind, size_t size, size_t align, uint64_t seed)
@@ -707,6 +741,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t nsz = get_size(&in);
 			if (!s->p)
 				break;
+			if (op & 0x10) {
+				slot_vrealloc(s, nsz);
+				break;
+			}
 			unsigned long f0 = vki_os_fail_count();
 			unsigned char *np = vk_vmalloc(nsz);
 			if (!np) {

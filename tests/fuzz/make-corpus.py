@@ -66,6 +66,15 @@ s = alloc(0, 0, 10)
 for i in range(10):
     s += [REALLOC, 0] + size(i % 8, i * 777)
 seeds["realloc_chain"] = s
+# vk_vrealloc (REALLOC | 0x10): shrink, regrow in place, grow past a
+# neighbour (moves), under fault injection too.
+s = alloc(0, 0, 10) + alloc(1, 0, 11)
+for i in range(12):
+    s += [REALLOC | 0x10, i % 2] + size(i % 8, i * 577 + 1)
+    if i == 6:
+        s += [FAIL, 3]
+s += [FAIL, 0, WALK, PURGE, WALK]
+seeds["vrealloc_chain"] = s
 seeds["impossible"] = sum([[IMPOSSIBLE, k] for k in range(5)], []) + [NOOP, WALK]
 s = []
 for i in range(16):

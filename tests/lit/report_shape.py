@@ -19,6 +19,8 @@ values that are particular to it.  A report is:
      <frames>
     Freed by task <name>/<tid>:                           (uaf)
      <frames>
+    The buggy address was poisoned by task <name>/<tid>:  (use-after-poison)
+     <frames>
     The buggy address belongs to stack of task <name>/<tid>  (stack types,
       (or: ... to the stack of another task)                  inline mode)
     The buggy address belongs to the variable:            (global-o-o-b)
@@ -44,7 +46,7 @@ SEP = "=" * 66
 STACK_TYPES = ("stack-out-of-bounds", "stack-use-after-scope", "stack-use-after-return",
                "alloca-out-of-bounds")
 ACCESS_TYPES = ("vmalloc-out-of-bounds", "use-after-free", "wild-memory-access",
-                "global-out-of-bounds") + STACK_TYPES
+                "global-out-of-bounds", "use-after-poison") + STACK_TYPES
 TYPES = ACCESS_TYPES + ("double-free", "invalid-free")
 BUG_RE = re.compile(r"^BUG: KASAN: (\S+) in (\S.*)$")  # C++ names have spaces
 ACCESS_RE = re.compile(r"^(Read|Write) of (?:size (\d+)|unknown size) at addr 0x([0-9a-f]+) "
@@ -54,6 +56,7 @@ VARIABLE_RE = re.compile(r"^ \S+\+0x[0-9a-f]+/0x[0-9a-f]+$")
 FREE_RE = re.compile(r"^Free of addr 0x([0-9a-f]+) by task (.+)/(\d+)$")
 MAPPING_RE = re.compile(r"^ \[0x([0-9a-f]+), 0x([0-9a-f]+)\) created by:$")
 FREED_RE = re.compile(r"^Freed by task (.+)/(\d+):$")
+POISONED_RE = re.compile(r"^The buggy address was poisoned by task (.+)/(\d+):$")
 ROW_RE = re.compile(r"^([ >])0x([0-9a-f]+): (\S\S(?: \S\S){15})$")
 FRAME_RE = re.compile(r"^ \S")
 ROW_BYTES = 16 * 8
@@ -211,6 +214,12 @@ def check_report(body, where, p):
             p.add(where, "use-after-free without 'Freed by task <name>/<tid>:'")
         elif frames_after(body, freed[0] + 1) == 0:
             p.add(where, "no frames after 'Freed by task'")
+    if bug == "use-after-poison":
+        k = [k for k, l in enumerate(body) if POISONED_RE.match(l)]
+        if not k:
+            p.add(where, "use-after-poison without 'The buggy address was poisoned by task'")
+        elif frames_after(body, k[0] + 1) == 0:
+            p.add(where, "no frames after 'was poisoned by task'")
     check_shadow(body, where, addr, size, p, bug in ACCESS_TYPES)
     return line
 
