@@ -30,12 +30,18 @@ INLINE_O := $(B)/lib/vkasan-inline.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all lib check unit lit demo bench bench-quick install clean stress fuzz
+.PHONY: all lib check check-names unit lit demo bench bench-quick install clean stress fuzz
 all: lib $(WRAPPER)
 lib: $(LIB_A) $(LIB_SO) $(INLINE_O)
 
 $(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+# The libc interceptors: no builtins or loop idioms that would turn their
+# loops back into calls to themselves, and no tail calls, so the Call Trace
+# of a report starts inside the interceptor.
+$(B)/obj/intercept_%.o: RT_CFLAGS += -fno-builtin -fno-optimize-sibling-calls \
+	-fno-tree-loop-distribute-patterns
 
 $(LIB_A): $(RT_OBJS) | $(B)/lib
 	rm -f $@ && $(AR) rcs $@ $^
@@ -60,8 +66,12 @@ $(B)/obj $(B)/lib $(B)/bin $(B)/tests:
 
 unit: $(UNIT_BINS)
 
-check: all unit
+check: all unit check-names
 	@sh tests/run-tests.sh $(B)
+
+# No runtime object may call a function the runtime intercepts.
+check-names: $(RT_OBJS)
+	@sh tools/check-intercepted.sh tools/intercepted-names.txt $(RT_OBJS)
 
 demo: all
 	@$(MAKE) --no-print-directory -C demo B=$(CURDIR)/$(B)

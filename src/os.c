@@ -34,6 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* libc's read and write under their exported aliases: the plain names are
+ * the runtime's checked interceptors (intercept_io.c). */
+extern ssize_t __read(int fd, void *buf, size_t n);
+extern ssize_t __write(int fd, const void *buf, size_t n);
+
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #define MADV_GUARD_REMOVE 103
@@ -194,7 +199,7 @@ int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 	int field = 0; /* 0: lo, 1: hi, 2: rest of the line */
 	int found = -1;
 	ssize_t n;
-	while (found && (n = read(fd, buf, sizeof(buf))) > 0) {
+	while (found && (n = __read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n && found; i++) {
 			char c = buf[i];
 			if (c == '\n') {
@@ -223,7 +228,7 @@ long vki_os_read_file(const char *path, char *buf, size_t size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	long n = (long)read(fd, buf, size);
+	long n = (long)__read(fd, buf, size);
 	close(fd);
 	return n;
 }
@@ -231,7 +236,7 @@ long vki_os_read_file(const char *path, char *buf, size_t size)
 void vki_os_write(int fd, const char *s, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, s, n);
+		ssize_t w = __write(fd, s, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -418,12 +423,12 @@ int vki_os_poll(struct pollfd *p, unsigned long n, int timeout_ms)
 
 long vki_os_read_once(int fd, void *buf, size_t n)
 {
-	return (long)read(fd, buf, n);
+	return (long)__read(fd, buf, n);
 }
 
 long vki_os_write_once(int fd, const void *buf, size_t n)
 {
-	return (long)write(fd, buf, n);
+	return (long)__write(fd, buf, n);
 }
 
 int vki_os_kill(int pid, int sig)

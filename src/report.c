@@ -114,9 +114,9 @@ void vki_report_init(void)
 	}
 	const char *p = vki_opt.log_path;
 	int want = -1;
-	if (!p || !*p || !strcmp(p, "stderr"))
+	if (!p || !*p || !vki_strcmp(p, "stderr"))
 		want = 2;
-	else if (!strcmp(p, "stdout"))
+	else if (!vki_strcmp(p, "stdout"))
 		want = 1;
 	if (want >= 0) {
 		if (vki_log_fd > 2)
@@ -126,7 +126,7 @@ void vki_report_init(void)
 		return;
 	}
 	int pid = vki_os_getpid();
-	if (vki_log_fd > 2 && pid == log_pid && !strcmp(p, log_base))
+	if (vki_log_fd > 2 && pid == log_pid && !vki_strcmp(p, log_base))
 		return;
 	char path[PATH_MAX + 16];
 	vki_snprintf(path, sizeof(path), "%s.%d", p, pid);

@@ -78,7 +78,7 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		c->m->path = path;
 		c->m->name = path ? path : "?";
 		if (path) {
-			const char *slash = strrchr(path, '/');
+			const char *slash = vki_strrchr(path, '/');
 			c->m->name = slash ? slash + 1 : path;
 		}
 		c->m->bias = info->dlpi_addr;
@@ -160,12 +160,12 @@ bad:
 static struct elf_file *elf_get(const char *path)
 {
 	for (int i = 0; i < nelves; i++)
-		if (!strcmp(elves[i].path, path))
+		if (!vki_strcmp(elves[i].path, path))
 			return elves[i].failed ? NULL : &elves[i];
-	if (nelves == MAX_ELF || strlen(path) >= PATH_MAX)
+	if (nelves == MAX_ELF || vki_strlen(path) >= PATH_MAX)
 		return NULL;
 	struct elf_file *e = &elves[nelves++];
-	strcpy(e->path, path);
+	vki_strcpy(e->path, path);
 	e->failed = !elf_load(e);
 	return e->failed ? NULL : e;
 }

@@ -48,12 +48,12 @@ static bool in_path(const char *name, char *out, size_t size)
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path) {
-		const char *colon = strchr(path, ':');
-		size_t dlen = colon ? (size_t)(colon - path) : strlen(path);
-		if (dlen && dlen + 1 + strlen(name) < size) {
+		const char *colon = vki_strchr(path, ':');
+		size_t dlen = colon ? (size_t)(colon - path) : vki_strlen(path);
+		if (dlen && dlen + 1 + vki_strlen(name) < size) {
 			memcpy(out, path, dlen);
 			out[dlen] = '/';
-			strcpy(out + dlen + 1, name);
+			vki_strcpy(out + dlen + 1, name);
 			if (vki_os_executable(out))
 				return true;
 		}
@@ -92,7 +92,7 @@ static void build_child_env(void)
 	int n = 0;
 	for (char **e = environ; e && *e && n < (int)(sizeof(child_env) / sizeof(*child_env)) - 1;
 	     e++)
-		if (strncmp(*e, "LD_PRELOAD=", 11))
+		if (vki_strncmp(*e, "LD_PRELOAD=", 11))
 			child_env[n++] = *e;
 	child_env[n] = NULL;
 }
@@ -305,12 +305,12 @@ static char *next_line(char **s)
 {
 	if (!*s || !**s)
 		return NULL;
-	char *l = *s, *nl = strchr(l, '\n');
+	char *l = *s, *nl = vki_strchr(l, '\n');
 	if (nl) {
 		*nl = 0;
 		*s = nl + 1;
 	} else {
-		*s = l + strlen(l);
+		*s = l + vki_strlen(l);
 	}
 	return l;
 }
@@ -321,14 +321,14 @@ static void set_where(struct vki_sym_query *q, const char *loc)
 {
 	char *where = q->where;
 	where[0] = 0;
-	if (!loc || !strncmp(loc, "??", 2))
+	if (!loc || !vki_strncmp(loc, "??", 2))
 		return;
 	vki_snprintf(where, q->where_size, "%s", loc);
-	char *sp = strchr(where, ' ');
+	char *sp = vki_strchr(where, ' ');
 	if (sp)
 		*sp = 0;
 	/* keep file:line, drop :column */
-	char *last = strrchr(where, ':');
+	char *last = vki_strrchr(where, ':');
 	if (last && last != where) {
 		char *prev = last - 1;
 		while (prev > where && *prev >= '0' && *prev <= '9')
@@ -336,15 +336,15 @@ static void set_where(struct vki_sym_query *q, const char *loc)
 		if (*prev == ':' && prev != last - 1)
 			*last = 0;
 	}
-	size_t n = strlen(where);
-	if (n >= 2 && !strcmp(where + n - 2, ":0"))
+	size_t n = vki_strlen(where);
+	if (n >= 2 && !vki_strcmp(where + n - 2, ":0"))
 		where[0] = 0;
 }
 
 static void set_func(struct vki_sym_query *q, const char *f)
 {
 	q->func[0] = 0;
-	if (f && strcmp(f, "??"))
+	if (f && vki_strcmp(f, "??"))
 		vki_snprintf(q->func, q->func_size, "%s", f);
 }
 
@@ -554,7 +554,7 @@ static int batch_llvm(struct vki_sym_query *q, int n)
 	size_t len = 0;
 	int nasked = 0;
 	for (int i = 0; i < n && nasked < VKI_SYMBOLIZER_MAX; i++) {
-		if (strpbrk(q[i].module, "\"\n")) /* cannot be quoted: would put us out of step */
+		if (vki_strpbrk(q[i].module, "\"\n")) /* cannot be quoted: would put us out of step */
 			continue;
 		int w = vki_snprintf(tool_in + len, sizeof(tool_in) - len, "CODE \"%s\" 0x%lx\n",
 				     q[i].module, (unsigned long)q[i].offset);
@@ -615,7 +615,7 @@ static int batch_addr2line(struct vki_sym_query *q, int n)
 		tool_argv[a++] = "-e";
 		tool_argv[a++] = (char *)q[i].module;
 		for (int j = i; j < n && k < 64; j++) {
-			if (done[j] || strcmp(q[j].module, q[i].module))
+			if (done[j] || vki_strcmp(q[j].module, q[i].module))
 				continue;
 			vki_snprintf(arg_bufs[k], sizeof(arg_bufs[k]), "0x%lx",
 				     (unsigned long)q[j].offset);

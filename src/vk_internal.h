@@ -110,7 +110,9 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
-	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
+	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")          \
+	X(intercept, BOOL, 1, "check the memory libc string/I/O functions touch")     \
+	X(strict_string_checks, BOOL, 0, "check whole string arguments, not the bytes read")
 
 struct vki_options {
 #define VKI_OPT_FIELD_BOOL bool
@@ -509,5 +511,56 @@ bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
 /* ------------------------------------------------------------ verify.c */
 
 int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincore */
+
+/* ------------------------------------------------------------ intercept*.c */
+
+/*
+ * Checked libc functions (intercept_string.c, intercept_format.c,
+ * intercept_io.c): exported under libc's names, so the program's calls (and
+ * other libraries') reach them instead of libc's.  Every name is listed in
+ * tools/intercepted-names.txt; `make check-names` fails when any other
+ * runtime object references one of them.  The runtime itself uses the
+ * unchecked vki_str* helpers below.
+ */
+
+/* check.c: check [addr, addr + size) on behalf of an interceptor; the Call
+ * Trace starts at the interceptor (this call's return address), then its
+ * caller.  Interceptors must not tail-call it (the Makefile builds them with
+ * -fno-optimize-sibling-calls). */
+void vki_check_range_in(uintptr_t addr, size_t size, bool is_write);
+
+#define VKI_INTERCEPT_CHECK(p, n, is_write)                                    \
+	do {                                                                   \
+		size_t vki_n_ = (n);                                           \
+		if (VKI_LIKELY(vki_opt.intercept) && vki_n_)                   \
+			vki_check_range_in((uintptr_t)(p), vki_n_, (is_write)); \
+	} while (0)
+#define VKI_READ_RANGE(p, n) VKI_INTERCEPT_CHECK(p, n, false)
+#define VKI_WRITE_RANGE(p, n) VKI_INTERCEPT_CHECK(p, n, true)
+
+/* intercept_string.c: libc's string functions without libc, unchecked. */
+size_t vki_strlen(const char *s);
+size_t vki_strnlen(const char *s, size_t max);
+int vki_strcmp(const char *a, const char *b);
+int vki_strncmp(const char *a, const char *b, size_t n);
+char *vki_strchr(const char *s, int c);
+char *vki_strrchr(const char *s, int c);
+char *vki_strpbrk(const char *s, const char *set);
+char *vki_strcpy(char *d, const char *s);
+
+/* intercept_io.c: the real libc function behind an interceptor, looked up
+ * with dlsym(RTLD_NEXT) on first use (NULL while that lookup runs on this
+ * thread: dlsym may allocate). */
+void *vki_real(const char *name);
+#define VKI_REAL(type, name)                                                   \
+	({                                                                     \
+		static type vki_real_;                                         \
+		type vki_r_ = __atomic_load_n(&vki_real_, __ATOMIC_ACQUIRE);   \
+		if (VKI_UNLIKELY(!vki_r_)) {                                   \
+			vki_r_ = (type)vki_real(#name);                        \
+			__atomic_store_n(&vki_real_, vki_r_, __ATOMIC_RELEASE); \
+		}                                                              \
+		vki_r_;                                                        \
+	})
 
 #endif /* VK_INTERNAL_H */
