@@ -38,10 +38,11 @@ $(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
 # The libc interceptors: no builtins or loop idioms that would turn their
-# loops back into calls to themselves, and no tail calls, so the Call Trace
+# loops back into calls to themselves, no tail calls and no identical
+# functions folded into one (strtoull and strtouq), so the Call Trace
 # of a report starts inside the interceptor.
 $(B)/obj/intercept_%.o: RT_CFLAGS += -fno-builtin -fno-optimize-sibling-calls \
-	-fno-tree-loop-distribute-patterns
+	-fno-tree-loop-distribute-patterns -fno-ipa-icf
 
 $(LIB_A): $(RT_OBJS) | $(B)/lib
 	rm -f $@ && $(AR) rcs $@ $^
