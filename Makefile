@@ -41,7 +41,7 @@ $(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
 # loops back into calls to themselves, no tail calls and no identical
 # functions folded into one (strtoull and strtouq), so the Call Trace
 # of a report starts inside the interceptor.
-$(B)/obj/intercept_%.o: RT_CFLAGS += -fno-builtin -fno-optimize-sibling-calls \
+$(B)/obj/intercept_%.o $(B)/obj/vkstring.o: RT_CFLAGS += -fno-builtin -fno-optimize-sibling-calls \
 	-fno-tree-loop-distribute-patterns -fno-ipa-icf
 
 $(LIB_A): $(RT_OBJS) | $(B)/lib

@@ -14,8 +14,8 @@
  * stops; strict_string_checks=1 checks its whole string argument instead.
  * memcmp and bcmp check all n bytes of both (libc may read them all).
  *
- * The vki_str* helpers are the runtime's own unchecked string functions:
- * runtime code must never call the intercepted names.  This file is built
+ * The computing is vkstring.c's (the runtime's unchecked vki_str*
+ * helpers): runtime code must never call the intercepted names.  This file is built
  * with -fno-builtin and without loop pattern distribution, so the compiler
  * cannot turn a loop here back into a call to the function it implements.
  */
@@ -25,136 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-typedef uint64_t __attribute__((may_alias)) vki_word;
-
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
-
 #define STRICT() (vki_opt.strict_string_checks)
-
-/* ------------------------------------------------------------ unchecked */
-
-/* Word at a time: an aligned 8-byte load never crosses a page, so reading
- * past the terminator inside its word is safe. */
-size_t vki_strlen(const char *s)
-{
-	const char *p = s;
-	for (; (uintptr_t)p & 7; p++)
-		if (!*p)
-			return (size_t)(p - s);
-	const vki_word *w = (const vki_word *)p;
-	while (!HAS_ZERO(*w))
-		w++;
-	for (p = (const char *)w; *p; p++)
-		;
-	return (size_t)(p - s);
-}
-
-size_t vki_strnlen(const char *s, size_t max)
-{
-	size_t i = 0;
-	while (i < max && s[i])
-		i++;
-	return i;
-}
-
-int vki_strcmp(const char *a, const char *b)
-{
-	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-	while (*x && *x == *y)
-		x++, y++;
-	return *x - *y;
-}
-
-int vki_strncmp(const char *a, const char *b, size_t n)
-{
-	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-	for (; n; n--, x++, y++)
-		if (*x != *y || !*x)
-			return *x - *y;
-	return 0;
-}
-
-/* First c or the terminator, word at a time. */
-static char *find_chr_or_nul(const char *s, int c)
-{
-	unsigned char ch = (unsigned char)c;
-	const char *p = s;
-	for (; (uintptr_t)p & 7; p++)
-		if (!*p || (unsigned char)*p == ch)
-			return (char *)p;
-	uint64_t pat = ch * ONES;
-	const vki_word *w = (const vki_word *)p;
-	for (;; w++) {
-		uint64_t v = *w;
-		if (HAS_ZERO(v) || HAS_ZERO(v ^ pat))
-			break;
-	}
-	for (p = (const char *)w; *p && (unsigned char)*p != ch; p++)
-		;
-	return (char *)p;
-}
-
-char *vki_strchr(const char *s, int c)
-{
-	char *p = find_chr_or_nul(s, c);
-	return (unsigned char)*p == (unsigned char)c ? p : NULL;
-}
-
-char *vki_strrchr(const char *s, int c)
-{
-	const char *last = NULL;
-	for (;; s++) {
-		if ((unsigned char)*s == (unsigned char)c)
-			last = s;
-		if (!*s)
-			return (char *)last;
-	}
-}
-
-/* A byte set as a 256-bit map; returns strlen(set). */
-static size_t set_make(uint64_t map[4], const char *set)
-{
-	const unsigned char *p = (const unsigned char *)set;
-	map[0] = map[1] = map[2] = map[3] = 0;
-	for (; *p; p++)
-		map[*p >> 6] |= 1ULL << (*p & 63);
-	return (size_t)((const char *)p - set);
-}
-
-static inline bool set_has(const uint64_t map[4], unsigned char c)
-{
-	return (map[c >> 6] >> (c & 63)) & 1;
-}
-
-/* Length of the prefix of s whose bytes are (in = true) or are not in set;
- * the terminator is never in the set. */
-static size_t span(const char *s, const uint64_t map[4], bool in)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	if (in)
-		while (*p && set_has(map, *p))
-			p++;
-	else
-		while (*p && !set_has(map, *p))
-			p++;
-	return (size_t)((const char *)p - s);
-}
-
-char *vki_strpbrk(const char *s, const char *set)
-{
-	uint64_t map[4];
-	set_make(map, set);
-	size_t n = span(s, map, false);
-	return s[n] ? (char *)s + n : NULL;
-}
-
-char *vki_strcpy(char *d, const char *s)
-{
-	vki_copy(d, s, vki_strlen(s) + 1);
-	return d;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -397,21 +268,21 @@ VKI_EXPORT int bcmp(const void *a, const void *b, size_t n)
 
 VKI_EXPORT char *strchr(const char *s, int c)
 {
-	char *p = find_chr_or_nul(s, c);
+	char *p = vki_strchrnul(s, c);
 	read_str_upto(s, (size_t)(p - s));
 	return (unsigned char)*p == (unsigned char)c ? p : NULL;
 }
 
 VKI_EXPORT char *index(const char *s, int c)
 {
-	char *p = find_chr_or_nul(s, c);
+	char *p = vki_strchrnul(s, c);
 	read_str_upto(s, (size_t)(p - s));
 	return (unsigned char)*p == (unsigned char)c ? p : NULL;
 }
 
 VKI_EXPORT char *strchrnul(const char *s, int c)
 {
-	char *p = find_chr_or_nul(s, c);
+	char *p = vki_strchrnul(s, c);
 	read_str_upto(s, (size_t)(p - s));
 	return p;
 }
@@ -451,11 +322,28 @@ VKI_EXPORT void *memrchr(const void *s, int c, size_t n)
 }
 
 /* strspn/strcspn/strpbrk read s up to the byte that stops them. */
+/* A reject set of up to three bytes (the usual separators) is compared
+ * directly: building the map would cost more than the scan. */
+static size_t cspan3(const char *s, const char *set, size_t sl)
+{
+	unsigned char a = (unsigned char)set[0], b = sl > 1 ? (unsigned char)set[1] : a;
+	unsigned char c = sl > 2 ? (unsigned char)set[2] : a;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p && *p != a && *p != b && *p != c)
+		p++;
+	return (size_t)((const char *)p - s);
+}
+
 INLINE size_t do_span(const char *s, const char *set, bool in)
 {
 	uint64_t map[4];
-	size_t sl = set_make(map, set);
-	size_t n = span(s, map, in);
+	size_t sl = vki_strnlen(set, 4), n;
+	if (!in && sl && sl < 4) {
+		n = cspan3(s, set, sl);
+	} else {
+		sl = vki_byteset_make(map, set);
+		n = vki_byteset_span(s, map, in);
+	}
 	R(set, sl + 1);
 	read_str_upto(s, n);
 	return n;
@@ -551,17 +439,17 @@ VKI_EXPORT void *memmem(const void *h, size_t hl, const void *n, size_t nl)
 INLINE char *do_strtok(char *s, const char *delim, char **save)
 {
 	uint64_t map[4];
-	size_t dl = set_make(map, delim);
+	size_t dl = vki_byteset_make(map, delim);
 	R(delim, dl + 1);
 	if (!s)
 		s = *save;
-	char *start = s + span(s, map, true);
+	char *start = s + vki_byteset_span(s, map, true);
 	if (!*start) {
 		read_str_upto(s, (size_t)(start - s));
 		*save = start;
 		return NULL;
 	}
-	char *end = start + span(start, map, false);
+	char *end = start + vki_byteset_span(start, map, false);
 	read_str_upto(s, (size_t)(end - s));
 	if (*end) {
 		W(end, 1);

@@ -529,16 +529,41 @@ int vki_verify_shadow(void); /* present == windows in use, via bitmap and mincor
  * -fno-optimize-sibling-calls). */
 void vki_check_range_in(uintptr_t addr, size_t size, bool is_write);
 
+/* The interceptors' common cases without a call: [a, a + n) wholly outside
+ * the arena in an outline program, or up to 64 bytes in the arena whose
+ * windows are present and whose shadow says accessible.  Anything else
+ * goes to vki_check_range_in, which decides. */
+static inline bool vki_intercept_fast_ok(uintptr_t a, size_t n)
+{
+	uintptr_t last = a + n - 1;
+	if (last < a)
+		return false;
+	if (last < vki_arena_base || a >= vki_arena_end)
+		return !vki_fullshadow_on;
+	if (n > 64 || !vki_in_arena(a) || !vki_in_arena(last) || !vki_window_present(a) ||
+	    !vki_window_present(last))
+		return false;
+	const int8_t *s = (const int8_t *)vki_mem_to_shadow(a);
+	const int8_t *e = (const int8_t *)vki_mem_to_shadow(last);
+	for (; s < e; s++)
+		if (*s)
+			return false;
+	return *e == 0 || (int8_t)(last & 7) < *e;
+}
+
 #define VKI_INTERCEPT_CHECK(p, n, is_write)                                    \
 	do {                                                                   \
 		size_t vki_n_ = (n);                                           \
-		if (VKI_LIKELY(vki_opt.intercept) && vki_n_)                   \
-			vki_check_range_in((uintptr_t)(p), vki_n_, (is_write)); \
+		uintptr_t vki_a_ = (uintptr_t)(p);                             \
+		if (VKI_LIKELY(vki_opt.intercept) && vki_n_ &&                 \
+		    !vki_intercept_fast_ok(vki_a_, vki_n_))                    \
+			vki_check_range_in(vki_a_, vki_n_, (is_write));        \
 	} while (0)
 #define VKI_READ_RANGE(p, n) VKI_INTERCEPT_CHECK(p, n, false)
 #define VKI_WRITE_RANGE(p, n) VKI_INTERCEPT_CHECK(p, n, true)
 
-/* intercept_string.c: libc's string functions without libc, unchecked. */
+/* vkstring.c: libc's string functions without libc, unchecked (the runtime
+ * uses these; the interceptors check around them). */
 size_t vki_strlen(const char *s);
 size_t vki_strnlen(const char *s, size_t max);
 int vki_strcmp(const char *a, const char *b);
@@ -547,6 +572,15 @@ char *vki_strchr(const char *s, int c);
 char *vki_strrchr(const char *s, int c);
 char *vki_strpbrk(const char *s, const char *set);
 char *vki_strcpy(char *d, const char *s);
+char *vki_strchrnul(const char *s, int c);
+/* A byte set as a 256-bit map (returns strlen(set)); the length of the
+ * prefix of s whose bytes are (in) or are not (!in) in it. */
+size_t vki_byteset_make(uint64_t map[4], const char *set);
+size_t vki_byteset_span(const char *s, const uint64_t map[4], bool in);
+static inline bool vki_byteset_has(const uint64_t map[4], unsigned char c)
+{
+	return (map[c >> 6] >> (c & 63)) & 1;
+}
 
 /* intercept_io.c: the real libc function behind an interceptor, looked up
  * with dlsym(RTLD_NEXT) on first use (NULL while that lookup runs on this
