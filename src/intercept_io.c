@@ -2,8 +2,9 @@
  * intercept_io.c - checked I/O into and out of the program's buffers, and
  * the lookup of the real libc functions behind interceptors (vki_real).
  *
- * The system calls stay libc's (cancellation points, errno, vDSO), found
- * with dlsym(RTLD_NEXT) on first use.  What is checked:
+ * The system calls stay libc's (cancellation points, errno): read, write,
+ * pread and pwrite under glibc's exported __ aliases, the others found with
+ * dlsym(RTLD_NEXT) on first use.  What is checked:
  *
  *   direction                      range                     when
  *   -----------------------------  ------------------------  ---------------
@@ -111,10 +112,14 @@ INLINE void iov_read(const struct iovec *iov, size_t cnt)
 
 /* ------------------------------------------------------------ system calls */
 
-typedef ssize_t (*read_fn)(int, void *, size_t);
-typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
-typedef ssize_t (*write_fn)(int, const void *, size_t);
-typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+/* read, write and their positioned forms under glibc's exported aliases:
+ * no lookup, so they work from the first call on, in signal handlers too
+ * (dlsym is not async-signal-safe). */
+extern ssize_t __read(int, void *, size_t);
+extern ssize_t __write(int, const void *, size_t);
+extern ssize_t __pread64(int, void *, size_t, off_t);
+extern ssize_t __pwrite64(int, const void *, size_t, off_t);
+
 typedef ssize_t (*readv_fn)(int, const struct iovec *, int);
 typedef ssize_t (*recv_fn)(int, void *, size_t, int);
 typedef ssize_t (*recvfrom_fn)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
@@ -125,7 +130,7 @@ typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 
 VKI_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	ssize_t r = CALL_REAL(read_fn, read, -1, fd, buf, n);
+	ssize_t r = __read(fd, buf, n);
 	wrote(buf, r, n);
 	return r;
 }
@@ -134,21 +139,21 @@ VKI_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
-	ssize_t r = CALL_REAL(read_fn, read, -1, fd, buf, n);
+	ssize_t r = __read(fd, buf, n);
 	wrote(buf, r, n);
 	return r;
 }
 
 VKI_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-	ssize_t r = CALL_REAL(pread_fn, pread, -1, fd, buf, n, off);
+	ssize_t r = __pread64(fd, buf, n, off);
 	wrote(buf, r, n);
 	return r;
 }
 
 VKI_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
-	ssize_t r = CALL_REAL(pread_fn, pread64, -1, fd, buf, n, off);
+	ssize_t r = __pread64(fd, buf, n, off);
 	wrote(buf, r, n);
 	return r;
 }
@@ -157,7 +162,7 @@ VKI_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t bu
 {
 	if (n > buflen)
 		__chk_fail();
-	ssize_t r = CALL_REAL(pread_fn, pread, -1, fd, buf, n, off);
+	ssize_t r = __pread64(fd, buf, n, off);
 	wrote(buf, r, n);
 	return r;
 }
@@ -166,7 +171,7 @@ VKI_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t 
 {
 	if (n > buflen)
 		__chk_fail();
-	ssize_t r = CALL_REAL(pread_fn, pread64, -1, fd, buf, n, off);
+	ssize_t r = __pread64(fd, buf, n, off);
 	wrote(buf, r, n);
 	return r;
 }
@@ -174,19 +179,19 @@ VKI_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t 
 VKI_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	R(buf, n);
-	return CALL_REAL(write_fn, write, -1, fd, buf, n);
+	return __write(fd, buf, n);
 }
 
 VKI_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	R(buf, n);
-	return CALL_REAL(pwrite_fn, pwrite, -1, fd, buf, n, off);
+	return __pwrite64(fd, buf, n, off);
 }
 
 VKI_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	R(buf, n);
-	return CALL_REAL(pwrite_fn, pwrite64, -1, fd, buf, n, off);
+	return __pwrite64(fd, buf, n, off);
 }
 
 VKI_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
