@@ -324,14 +324,35 @@ VKI_EXPORT void *memrchr(const void *s, int c, size_t n)
 /* strspn/strcspn/strpbrk read s up to the byte that stops them. */
 /* A reject set of up to three bytes (the usual separators) is compared
  * directly: building the map would cost more than the scan. */
+typedef uint64_t __attribute__((may_alias, aligned(1))) u64u;
+#define ONES 0x0101010101010101ULL
+#define HAS_ZERO(v) (((v) - ONES) & ~(v) & 0x8080808080808080ULL)
+
+/* Eight bytes at a time where the load stays inside the page (so it cannot
+ * fault, whatever follows the terminator); the lowest flagged byte of
+ * HAS_ZERO is exact, so the first match or terminator is. */
 static size_t cspan3(const char *s, const char *set, size_t sl)
 {
 	unsigned char a = (unsigned char)set[0], b = sl > 1 ? (unsigned char)set[1] : a;
 	unsigned char c = sl > 2 ? (unsigned char)set[2] : a;
+	uint64_t pa = a * ONES, pb = b * ONES, pc = c * ONES;
 	const unsigned char *p = (const unsigned char *)s;
-	while (*p && *p != a && *p != b && *p != c)
+	for (;;) {
+		if (((uintptr_t)p & (VKI_PAGE_SIZE - 1)) <= VKI_PAGE_SIZE - 8) {
+			uint64_t v = *(const u64u *)p;
+			uint64_t m = HAS_ZERO(v) | HAS_ZERO(v ^ pa) | HAS_ZERO(v ^ pb) |
+				     HAS_ZERO(v ^ pc);
+			if (!m) {
+				p += 8;
+				continue;
+			}
+			p += __builtin_ctzll(m) >> 3;
+			return (size_t)((const char *)p - s);
+		}
+		if (!*p || *p == a || *p == b || *p == c)
+			return (size_t)((const char *)p - s);
 		p++;
-	return (size_t)((const char *)p - s);
+	}
 }
 
 INLINE size_t do_span(const char *s, const char *set, bool in)
