@@ -418,6 +418,57 @@ static uint64_t csv_run(void)
 	return rows * 1000003 + fields * 31 + total + qbytes;
 }
 
+/* ------------------------------------------------------------ tokenizer */
+
+#define TOK_LEN (1UL << 20)
+static char *tok_text, *tok_word;
+
+static void tok_setup(void)
+{
+	uint64_t s = 7;
+
+	tok_text = buf(TOK_LEN + 1);
+	tok_word = buf(64);
+	gen_text((uint8_t *)tok_text, TOK_LEN, &s);
+	tok_text[TOK_LEN] = 0;
+}
+
+/*
+ * A string-heavy tokenizer: lines found with strchr, words with strcspn,
+ * each word copied out with strncpy - libc calls on heap text, checked by
+ * the interceptors (vkasan's, or AddressSanitizer's on malloc memory).
+ */
+static uint64_t tok_run(void)
+{
+	uint64_t h = 0, words_seen = 0, lines = 0;
+	int r;
+
+	for (r = 0; r < 2 * scale; r++) {
+		const char *p = tok_text;
+
+		while (*p) {
+			const char *eol = strchr(p, '\n');
+
+			if (!eol)
+				eol = p + strlen(p);
+			while (p < eol) {
+				size_t n = strcspn(p, " ,\n"), k = n < 63 ? n : 63;
+
+				if (n) {
+					strncpy(tok_word, p, k);
+					tok_word[k] = 0;
+					h = h * 31 + (uint8_t)tok_word[0] * 7 + (uint8_t)tok_word[k - 1] + k;
+					words_seen++;
+				}
+				p += n ? n : 1;
+			}
+			lines++;
+			p = *eol ? eol + 1 : eol;
+		}
+	}
+	return h + words_seen * 1000003 + lines;
+}
+
 /* ------------------------------------------------------------ driver */
 
 static const struct {
@@ -431,6 +482,7 @@ static const struct {
 	{ "hash_table", hash_setup, hash_run },
 	{ "lz77", lz_setup, lz_run },
 	{ "csv_parse", csv_setup, csv_run },
+	{ "tokenize", tok_setup, tok_run },
 };
 
 int main(int argc, char **argv)

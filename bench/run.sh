@@ -97,7 +97,7 @@ for s in pages1 pages2 pages4 pages16 churn; do
 done
 
 echo "  check cost: $variants"
-for k in byte_loop word_loop memcpy hash_table lz77 csv_parse; do
+for k in byte_loop word_loop memcpy hash_table lz77 csv_parse tokenize; do
 	round=1
 	while [ $round -le $check_rounds ]; do
 		for v in $variants; do

@@ -160,13 +160,20 @@ void vki_check_range(uintptr_t a, size_t size, bool is_write, uintptr_t pc)
 	check_n(a, size, is_write, pc);
 }
 
+#define RET_PC ((uintptr_t)__builtin_return_address(0))
+
+/* For the libc interceptors (intercept*.c): the pc is our return address,
+ * inside the interceptor, so the Call Trace names the libc function first. */
+VKI_NOINLINE void vki_check_range_in(uintptr_t a, size_t size, bool is_write)
+{
+	check_n(a, size, is_write, RET_PC);
+}
+
 /* ------------------------------------------------------------------------
  * The sized entry points.  The plain names (without _noabort) are what
  * AddressSanitizer's own instrumentation calls with recovery off; vkasan
  * decides about halting by option, so they behave the same.
  */
-#define RET_PC ((uintptr_t)__builtin_return_address(0))
-
 #define VKI_DEFINE_SIZED(size)                                                       \
 	VKI_EXPORT void __asan_load##size##_noabort(uintptr_t a)                       \
 	{                                                                            \

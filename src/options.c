@@ -265,12 +265,7 @@ VKI_EXPORT int vk_set_option(const char *name, const char *value)
 		vki_printf("vkasan: warning: vk_set_option needs a name and a value\n");
 		return -1;
 	}
-	size_t nl = 0, vl = 0;
-	while (name[nl])
-		nl++;
-	while (value[vl])
-		vl++;
-	return vki_option_set(name, nl, value, vl);
+	return vki_option_set(name, vki_strlen(name), value, vki_strlen(value));
 }
 
 /*

@@ -48,7 +48,9 @@
  * The program's mmap, munmap, mprotect, madvise and mremap are ours when the
  * runtime is linked in (mmap.c), and so are sigaction and signal: the
  * runtime reaches the kernel's with raw system calls, and the C library's
- * sigaction under its other exported name.
+ * sigaction under its other exported name.  Likewise read and write, which
+ * are the runtime's checked interceptors (intercept_io.c): raw system calls
+ * here (no cancellation point, which the runtime never wants).
  */
 extern int __sigaction(int sig, const struct sigaction *sa, struct sigaction *old);
 
@@ -70,6 +72,16 @@ static int sys_mprotect(void *addr, size_t len, int prot)
 static int sys_madvise(void *addr, size_t len, int advice)
 {
 	return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
+static ssize_t sys_read(int fd, void *buf, size_t n)
+{
+	return (ssize_t)syscall(SYS_read, fd, buf, n);
+}
+
+static ssize_t sys_write(int fd, const void *buf, size_t n)
+{
+	return (ssize_t)syscall(SYS_write, fd, buf, n);
 }
 
 /* ---------------------------------------------------------------- injection */
@@ -344,7 +356,7 @@ int vki_os_find_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 	int field = 0; /* 0: lo, 1: hi, 2: rest of the line */
 	int found = -1;
 	ssize_t n;
-	while (found && (n = read(fd, buf, sizeof(buf))) > 0) {
+	while (found && (n = sys_read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n && found; i++) {
 			char c = buf[i];
 			if (c == '\n') {
@@ -373,7 +385,7 @@ long vki_os_read_file(const char *path, char *buf, size_t size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	long n = (long)read(fd, buf, size);
+	long n = (long)sys_read(fd, buf, size);
 	close(fd);
 	return n;
 }
@@ -381,7 +393,7 @@ long vki_os_read_file(const char *path, char *buf, size_t size)
 void vki_os_write(int fd, const char *s, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, s, n);
+		ssize_t w = sys_write(fd, s, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -578,12 +590,12 @@ int vki_os_poll(struct pollfd *p, unsigned long n, int timeout_ms)
 
 long vki_os_read_once(int fd, void *buf, size_t n)
 {
-	return (long)read(fd, buf, n);
+	return (long)sys_read(fd, buf, n);
 }
 
 long vki_os_write_once(int fd, const void *buf, size_t n)
 {
-	return (long)write(fd, buf, n);
+	return (long)sys_write(fd, buf, n);
 }
 
 int vki_os_kill(int pid, int sig)

@@ -148,6 +148,7 @@ struct vki_thread {
 	bool holding_poison;    /* holds the poison lock #8 (a report skips the records) */
 	bool signal_ready;      /* signal stack set up, or decided against */
 	bool exit_noted;        /* the thread-exit destructor is armed */
+	bool resolving;         /* intercept_io.c: vki_real's dlsym runs here */
 	void *altstack;         /* our signal stack to unmap at exit, or NULL */
 	bool altstack_arena;    /* the signal stack is part of the thread's arena
 				 * stack mapping (stack.c): not ours to unmap */
@@ -231,7 +232,9 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")         \
 	X(fail_on_report, BOOL, 0, "halt_on_error=0: exit with exitcode at the end if any report was printed") \
-	X(arena_stacks, BOOL, 1, "thread stacks from the arena, guard page below (stack.c)")
+	X(arena_stacks, BOOL, 1, "thread stacks from the arena, guard page below (stack.c)")   \
+	X(intercept, BOOL, 1, "check the memory libc string/I/O functions touch")     \
+	X(strict_string_checks, BOOL, 0, "check whole string arguments, not the bytes read")
 
 struct vki_options {
 #define VKI_OPT_FIELD_BOOL bool
@@ -659,13 +662,8 @@ void vki_check_range(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
 void vki_copy(void *dst, const void *src, size_t n);
 void vki_move(void *dst, const void *src, size_t n);
 void vki_fill(void *dst, int c, size_t n);
-/* The C library's string functions, for the runtime's own use. */
-size_t vki_strlen(const char *s);
-int vki_strcmp(const char *a, const char *b);
-int vki_strncmp(const char *a, const char *b, size_t n);
-char *vki_strchr(const char *s, int c);
-char *vki_strrchr(const char *s, int c);
-int vki_memcmp(const void *a, const void *b, size_t n);
+/* The C library's string functions, for the runtime's own use: vkstring.c
+ * (vki_strlen, vki_strcmp, vki_memcmp, ..., declared with the interceptors). */
 
 /* ------------------------------------------------------------ stackdepot.c */
 
@@ -1089,5 +1087,90 @@ int vki_vmap_verify_area(uintptr_t start, uintptr_t end, size_t size, bool user_
 void vki_vmap_fork_prepare(void);
 void vki_vmap_fork_parent(void);
 void vki_vmap_fork_child(void);
+/* ------------------------------------------------------------ intercept*.c */
+
+/*
+ * Checked libc functions (intercept_string.c, intercept_format.c,
+ * intercept_io.c): exported under libc's names, so the program's calls (and
+ * other libraries') reach them instead of libc's.  Every name is listed in
+ * tools/intercepted-names.txt; the Makefile's rt-check fails when any other
+ * runtime object references one of them.  The runtime itself uses the
+ * unchecked vki_str* helpers below.
+ */
+
+/* check.c: check [addr, addr + size) on behalf of an interceptor; the Call
+ * Trace starts at the interceptor (this call's return address), then its
+ * caller.  Interceptors must not tail-call it (the Makefile builds them with
+ * -fno-optimize-sibling-calls). */
+void vki_check_range_in(uintptr_t addr, size_t size, bool is_write);
+
+/* The interceptors' common cases without a call: [a, a + n) wholly outside
+ * the arena in an outline program, or up to 64 bytes in the arena whose
+ * windows are present and whose shadow says accessible.  Anything else
+ * goes to vki_check_range_in, which decides. */
+static inline bool vki_intercept_fast_ok(uintptr_t a, size_t n)
+{
+	uintptr_t last = a + n - 1;
+	if (last < a)
+		return false;
+	if (last < vki_arena_base || a >= vki_arena_end)
+		return !vki_fullshadow_on;
+	if (n > 64 || !vki_in_arena(a) || !vki_in_arena(last) || !vki_window_present(a) ||
+	    !vki_window_present(last))
+		return false;
+	const int8_t *s = (const int8_t *)vki_mem_to_shadow(a);
+	const int8_t *e = (const int8_t *)vki_mem_to_shadow(last);
+	for (; s < e; s++)
+		if (*s)
+			return false;
+	return *e == 0 || (int8_t)(last & 7) < *e;
+}
+
+#define VKI_INTERCEPT_CHECK(p, n, is_write)                                    \
+	do {                                                                   \
+		size_t vki_n_ = (n);                                           \
+		uintptr_t vki_a_ = (uintptr_t)(p);                             \
+		if (VKI_LIKELY(vki_opt.intercept) && vki_n_ &&                 \
+		    !vki_intercept_fast_ok(vki_a_, vki_n_))                    \
+			vki_check_range_in(vki_a_, vki_n_, (is_write));        \
+	} while (0)
+#define VKI_READ_RANGE(p, n) VKI_INTERCEPT_CHECK(p, n, false)
+#define VKI_WRITE_RANGE(p, n) VKI_INTERCEPT_CHECK(p, n, true)
+
+/* vkstring.c: libc's string functions without libc, unchecked (the runtime
+ * uses these; the interceptors check around them). */
+size_t vki_strlen(const char *s);
+size_t vki_strnlen(const char *s, size_t max);
+int vki_strcmp(const char *a, const char *b);
+int vki_strncmp(const char *a, const char *b, size_t n);
+char *vki_strchr(const char *s, int c);
+char *vki_strrchr(const char *s, int c);
+char *vki_strpbrk(const char *s, const char *set);
+char *vki_strcpy(char *d, const char *s);
+char *vki_strchrnul(const char *s, int c);
+int vki_memcmp(const void *a, const void *b, size_t n);
+/* A byte set as a 256-bit map (returns strlen(set)); the length of the
+ * prefix of s whose bytes are (in) or are not (!in) in it. */
+size_t vki_byteset_make(uint64_t map[4], const char *set);
+size_t vki_byteset_span(const char *s, const uint64_t map[4], bool in);
+static inline bool vki_byteset_has(const uint64_t map[4], unsigned char c)
+{
+	return (map[c >> 6] >> (c & 63)) & 1;
+}
+
+/* intercept_io.c: the real libc function behind an interceptor, looked up
+ * with dlsym(RTLD_NEXT) on first use (NULL while that lookup runs on this
+ * thread: dlsym may allocate). */
+void *vki_real(const char *name);
+#define VKI_REAL(type, name)                                                   \
+	({                                                                     \
+		static type vki_real_;                                         \
+		type vki_r_ = __atomic_load_n(&vki_real_, __ATOMIC_ACQUIRE);   \
+		if (VKI_UNLIKELY(!vki_r_)) {                                   \
+			vki_r_ = (type)vki_real(#name);                        \
+			__atomic_store_n(&vki_real_, vki_r_, __ATOMIC_RELEASE); \
+		}                                                              \
+		vki_r_;                                                        \
+	})
 
 #endif /* VK_INTERNAL_H */
