@@ -34,7 +34,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 all: lib $(WRAPPER)
 lib: $(LIB_A) $(LIB_SO) $(INLINE_O)
 
-$(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h | $(B)/obj
+$(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h include/vkasan/linux.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
 $(LIB_A): $(RT_OBJS) | $(B)/lib
@@ -81,6 +81,8 @@ fuzz: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/vkasan.h $(DESTDIR)$(PREFIX)/include/
+	install -d $(DESTDIR)$(PREFIX)/include/vkasan
+	install -m 644 include/vkasan/linux.h $(DESTDIR)$(PREFIX)/include/vkasan/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(INLINE_O) $(DESTDIR)$(PREFIX)/lib/

@@ -44,6 +44,7 @@ static uint8_t committed[VKI_ARENA_MAX / VKI_COMMIT_CHUNK]; /* per 64 MiB chunk:
 
 static struct {
 	uint64_t live_bytes, lazy_bytes, purges, alloc_failures;
+	uint64_t heap_areas, heap_bytes; /* busy mappings of the heap (owner != 0) */
 	uint64_t meta_in_use; /* areas handed out by meta_alloc */
 } st;
 
@@ -377,6 +378,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_init();
 	if (!vki_arena_base)
 		return;
+	vki_heap_drain(); /* quarantine out, empty slabs back to the arena */
 	vki_arena_lock();
 	purge_locked();
 	vki_arena_unlock();
@@ -384,7 +386,7 @@ VKI_EXPORT void vk_purge(void)
 
 /* ---------------------------------------------------------------- alloc/free */
 
-static void *alloc(size_t size, size_t align, uint32_t stack)
+static void *alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
 {
 	vki_init();
 	vki_signal_thread_init(); /* this thread's signal stack, once */
@@ -437,6 +439,11 @@ static void *alloc(size_t size, size_t align, uint32_t stack)
 	a->size = size;
 	a->alloc_stack = stack;
 	a->alloc_tid = (uint32_t)vki_os_gettid();
+	a->owner = owner;
+	if (owner) {
+		st.heap_areas++;
+		st.heap_bytes += size;
+	}
 	a->state = VKI_AREA_BUSY;
 	a->settling = vki_opt.shadow;
 	vki_tree_insert(&busy_tree, &a->node);
@@ -465,12 +472,12 @@ fail_carved:
 
 VKI_EXPORT void *vk_vmalloc(size_t size)
 {
-	return alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	return alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
 VKI_EXPORT void *vk_vzalloc(size_t size)
 {
-	void *p = alloc(size, VKI_PAGE_SIZE, vki_stack_save(0));
+	void *p = alloc(size, VKI_PAGE_SIZE, VKI_OWNER_VMALLOC, vki_stack_save(0));
 	if (p)
 		memset(p, 0, size);
 	return p;
@@ -482,28 +489,26 @@ VKI_EXPORT void *vk_vmalloc_aligned(size_t size, size_t align)
 		__atomic_add_fetch(&st.alloc_failures, 1, __ATOMIC_RELAXED);
 		return NULL; /* not a power of two (0 means "no constraint") */
 	}
-	return alloc(size, align, vki_stack_save(0));
+	return alloc(size, align, VKI_OWNER_VMALLOC, vki_stack_save(0));
 }
 
-VKI_EXPORT void vk_vfree(const void *p)
+/* Free the busy mapping at addr if its owner is owner: 0, else 1 when addr
+ * starts a lazily freed mapping, 2 when nothing (of that owner) starts there. */
+static int arena_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 {
-	if (!p)
-		return;
-	vki_init();
-	vki_signal_thread_init(); /* this thread's signal stack, once */
-	uintptr_t addr = (uintptr_t)p;
-	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
-	uint32_t stack = vki_stack_save(0);
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
-	if (!a) {
-		bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
+	if (!a || a->owner != owner) {
+		bool lazy = !a && vki_tree_find(&lazy_tree, addr) != NULL;
 		vki_arena_unlock();
-		vki_report_free(addr, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
-		return;
+		return lazy ? 1 : 2;
 	}
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
+	if (owner) {
+		st.heap_areas--;
+		st.heap_bytes -= a->size;
+	}
 	if (vki_opt.shadow)
 		vki_shadow_poison(addr, a->end, VKI_SHADOW_VMALLOC_INVALID);
 	a->free_stack = stack;
@@ -514,6 +519,31 @@ VKI_EXPORT void vk_vfree(const void *p)
 	if (st.lazy_bytes > vki_opt.lazy_max)
 		purge_locked();
 	vki_arena_unlock();
+	return 0;
+}
+
+VKI_EXPORT void vk_vfree(const void *p)
+{
+	if (!p)
+		return;
+	vki_init();
+	vki_signal_thread_init(); /* this thread's signal stack, once */
+	uintptr_t addr = (uintptr_t)p;
+	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+	int r = arena_free(addr, VKI_OWNER_VMALLOC, vki_stack_save(0));
+	if (r)
+		vki_report_free(addr, r == 1 ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc);
+}
+
+/* The heap's entry pair: mappings it owns (slabs, large objects). */
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack)
+{
+	return alloc(size, align, owner, stack);
+}
+
+void vki_arena_free(void *p, uint8_t owner)
+{
+	VKI_CHECK(arena_free((uintptr_t)p, owner, 0) == 0);
 }
 
 VKI_EXPORT size_t vk_vmalloc_size(const void *p)
@@ -523,7 +553,7 @@ VKI_EXPORT size_t vk_vmalloc_size(const void *p)
 		return 0;
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, (uintptr_t)p));
-	size_t size = a ? a->size : 0;
+	size_t size = a && !a->owner ? a->size : 0;
 	vki_arena_unlock();
 	return size;
 }
@@ -551,6 +581,7 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 		out->free_stack = a->free_stack;
 		out->alloc_tid = a->alloc_tid;
 		out->free_tid = a->free_tid;
+		out->owner = a->owner;
 	}
 	if (!held)
 		vki_arena_unlock();
@@ -562,6 +593,26 @@ uintptr_t vki_arena_committed_end(void)
 	return committed_end;
 }
 
+/* Backed shadow pages of windows that a live heap mapping intersects. */
+static uint64_t heap_windows(void)
+{
+	uint64_t n = 0;
+	uintptr_t last = 0; /* one past the last window counted */
+	for (struct vki_node *x = vki_tree_first(&busy_tree); x; x = vki_tree_next(&busy_tree, x)) {
+		if (!AREA(x)->owner)
+			continue;
+		uintptr_t s = VKI_ROUND_DOWN(x->key, VKI_WINDOW_SIZE);
+		if (s < last)
+			s = last;
+		uintptr_t e = VKI_ROUND_UP(AREA(x)->end, VKI_WINDOW_SIZE);
+		if (s < e)
+			n += vki_shadow_count_present(s, e);
+		if (e > last)
+			last = e;
+	}
+	return n;
+}
+
 VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 {
 	vki_init();
@@ -569,8 +620,10 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	if (!vki_arena_base)
 		return;
 	vki_arena_lock();
-	out->live_areas = busy_tree.count;
-	out->live_bytes = st.live_bytes;
+	out->live_areas = busy_tree.count - st.heap_areas; /* vk_vmalloc's */
+	out->live_bytes = st.live_bytes - st.heap_bytes;
+	out->heap_mappings = st.heap_areas;
+	out->heap_shadow_pages = heap_windows();
 	out->lazy_areas = lazy_tree.count;
 	out->lazy_bytes = st.lazy_bytes;
 	out->free_regions = free_tree.count;
@@ -585,6 +638,7 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	out->arena_size = vki_arena_end - vki_arena_base;
 	out->arena_committed = committed_end - vki_arena_base;
 	vki_arena_unlock();
+	vki_heap_stats(out);
 	out->reports = vki_report_count();
 }
 

@@ -437,6 +437,29 @@ static void symbolize_all(const uintptr_t *trace, int n, bool first_exact, bool 
 	vki_symbolize_batch(all, k, first_exact);
 }
 
+void vki_report_stack(uint32_t handle)
+{
+	print_stack(handle);
+}
+
+void vki_report_task(uint32_t tid)
+{
+	print_task(tid);
+}
+
+/* A heap mapping: the heap describes the object (slab.c); its stacks are
+ * symbolized with the others through ai. */
+static bool heap_describe(uintptr_t addr, bool found, struct vki_area_info *ai, uint8_t code,
+			  bool present, struct vki_heap_desc *hd)
+{
+	if (!found || !vki_heap_describe(addr, ai, code, present, hd))
+		return false;
+	ai->alloc_stack = hd->alloc_stack;
+	ai->free_stack = hd->free_stack;
+	ai->state = hd->freed ? VKI_AREA_LAZY : VKI_AREA_BUSY;
+	return true;
+}
+
 static void print_mapping(uintptr_t addr, bool found, const struct vki_area_info *ai)
 {
 	if (!found) {
@@ -549,8 +572,11 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	bool present;
 	uint8_t code;
 	uintptr_t bad = first_bad_granule(addr, size, &present, &code);
+	struct vki_heap_desc hd;
+	enum vki_area_state state = ai.state;
+	bool heap = heap_describe(addr, found, &ai, code, present, &hd);
 	symbolize_all(frames, n, fault, found, &ai);
-	print_header(bug_type(present, code, bad, found, ai.state), frames[0], fault);
+	print_header(heap ? hd.type : bug_type(present, code, bad, found, state), frames[0], fault);
 	if (fault)
 		P("%s of unknown size at addr 0x%lx by task ", is_write ? "Write" : "Read",
 		  (unsigned long)addr);
@@ -560,7 +586,9 @@ static void access_report(uintptr_t addr, size_t size, bool is_write, uintptr_t 
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, fault);
-	if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
+	if (heap)
+		vki_heap_print(addr, &hd);
+	else if (found || !vki_redzone_describe(addr, bad)) /* stack or global (inline) */
 		print_mapping(addr, found, &ai);
 	print_shadow(bad);
 }
@@ -597,13 +625,21 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 	int n = trace_from(pc, frames, vki_stack_capture(frames, MAX_FRAMES, 0));
 	struct vki_area_info ai;
 	bool found = vki_arena_describe(addr, &ai);
+	struct vki_heap_desc hd;
+	bool heap = heap_describe(addr, found, &ai, 0, true, &hd);
 	symbolize_all(frames, n, false, found, &ai);
-	print_header(bug == VKI_DOUBLE_FREE ? "double-free" : "invalid-free", frames[0], false);
+	print_header(bug == VKI_DOUBLE_FREE		   ? "double-free"
+		     : bug == VKI_ALLOC_DEALLOC_MISMATCH ? "alloc-dealloc-mismatch"
+							 : "invalid-free",
+		     frames[0], false);
 	P("Free of addr 0x%lx by task ", (unsigned long)addr);
 	print_task((uint32_t)vki_os_gettid());
 	P("\n");
 	print_trace(frames, n, false);
-	print_mapping(addr, found, &ai);
+	if (heap)
+		vki_heap_print(addr, &hd);
+	else
+		print_mapping(addr, found, &ai);
 	if (vki_in_arena(addr))
 		print_shadow(VKI_ROUND_DOWN(addr, VKI_GRANULE));
 	report_end(false);

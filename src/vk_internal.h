@@ -109,6 +109,8 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(fail_mmap_every, INT, 0, "fault injection: fail every Nth OS mapping call")  \
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
+	X(heap, BOOL, 1, "check malloc/free/new/delete (0: leave them to libc)")         \
+	X(quarantine_size, SIZE, 256UL << 20, "bytes of freed heap objects held back")  \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
 
@@ -276,6 +278,7 @@ struct vki_area {
 	uint8_t state;          /* enum vki_area_state */
 	uint8_t settling;       /* busy, shadow not yet unpoisoned (no lock) */
 	uint8_t guarded;        /* its guard page carries a fault marker */
+	uint8_t owner;          /* enum vki_owner: vk_vmalloc's or the heap's */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -286,7 +289,11 @@ struct vki_area_info {
 	size_t size;               /* requested bytes */
 	uint32_t alloc_stack, free_stack;
 	uint32_t alloc_tid, free_tid;
+	uint8_t owner;             /* enum vki_owner */
 };
+
+/* Who made a mapping: vk_vmalloc, or the heap (a slab, a large object). */
+enum vki_owner { VKI_OWNER_VMALLOC, VKI_OWNER_SLAB, VKI_OWNER_LARGE };
 
 extern uintptr_t vki_arena_base, vki_arena_end; /* [base, end): the arena */
 
@@ -307,6 +314,11 @@ void vki_arena_for_each(int which, void (*fn)(const struct vki_area *, void *), 
 #define VKI_EACH_FREE 1
 #define VKI_EACH_MAPPING 2 /* busy and lazy, each tree in address order */
 uintptr_t vki_arena_committed_end(void);
+/* The heap's mappings: like vk_vmalloc (shadow unpoisoned for size bytes,
+ * guard page, lazily freed) but tagged with owner != 0; NULL on failure.
+ * vki_arena_free: p must start a live mapping of that owner. */
+void *vki_arena_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack);
+void vki_arena_free(void *p, uint8_t owner);
 /* fork() support: the arena lock is held across fork. */
 void vki_arena_lock(void);
 void vki_arena_unlock(void);
@@ -444,11 +456,14 @@ void vki_symbolizer_set_timeout(int ms);
 
 /* A checked access went wrong.  pc: the instrumented code's return address. */
 void vki_report_access(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
-enum vki_free_bug { VKI_DOUBLE_FREE, VKI_INVALID_FREE };
+enum vki_free_bug { VKI_DOUBLE_FREE, VKI_INVALID_FREE, VKI_ALLOC_DEALLOC_MISMATCH };
 void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc);
 /* A fault in the arena or its shadow (from the SIGSEGV handler). */
 void vki_report_fault(uintptr_t addr, bool is_write, void *ucontext);
 unsigned long vki_report_count(void);
+/* For the heap's part of a report: a stored stack, a task as "name/tid". */
+void vki_report_stack(uint32_t handle);
+void vki_report_task(uint32_t tid);
 /* Append to the report being printed (one write at its end); outside a
  * report, print at once. */
 void vki_report_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -505,6 +520,78 @@ bool vki_fullshadow_resume(void *ucontext, uintptr_t fault);
 /* Report: describe addr outside the arena (stack frame or global) from the
  * code of the first bad granule; false when there is nothing to say. */
 bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
+
+/* ------------------------------------------------------------ slab.c */
+
+/*
+ * The heap: size-classed slabs and large objects, each an arena mapping
+ * (owner SLAB or LARGE); objects with KASAN generic redzones, metadata kept
+ * beside them, a quarantine (quarantine.c), malloc and friends (malloc.c).
+ */
+enum vki_alloc_kind { VKI_KIND_MALLOC, VKI_KIND_NEW, VKI_KIND_NEW_ARRAY, VKI_KIND_CACHE };
+struct vki_kcache; /* a cache: kmalloc-N, or one of kmem_cache_create */
+
+/* Allocate size bytes aligned to align (a power of two) from cache c, or
+ * from the kmalloc cache that fits (c NULL; large objects above 32 KiB).
+ * NULL when out of memory. */
+void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t kind,
+		     uint32_t stack);
+/* Free p allocated as kind (from cache c when not NULL): quarantined, or a
+ * report (double-free, invalid-free, alloc-dealloc-mismatch at pc). */
+void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t pc,
+		   uint32_t stack);
+/* Requested size of a live object, 0 when p is none. */
+size_t vki_heap_size(const void *p);
+/* p lies in a heap mapping (live or not): the heap answers for it. */
+bool vki_heap_owns(const void *p);
+/* Drain the quarantine and give empty slabs back (vk_purge). */
+void vki_heap_drain(void);
+/* The per-object walk of vk_check_invariants; returns problems. */
+int vki_heap_verify(void);
+/* Once, after vki_init (malloc.c starts it): false when there is no arena. */
+bool vki_heap_setup(void);
+/* malloc.c: the heap is set up and serves malloc (heap=1, arena usable). */
+int vki_malloc_mode_heap(void);
+void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes */
+/* ksize(): the whole slot becomes usable; its new size (0: not live). */
+size_t vki_heap_ksize(const void *p);
+/* krealloc() in place: true when p's slot holds new_size (shadow follows). */
+bool vki_heap_resize(const void *p, size_t new_size);
+struct vki_kcache *vki_kcache_create(const char *name, size_t size, size_t align,
+				     void (*ctor)(void *));
+bool vki_kcache_destroy(struct vki_kcache *c); /* false: objects still live */
+size_t vki_kcache_size(const struct vki_kcache *c);
+/* fork() */
+void vki_heap_lock_all(void);
+void vki_heap_unlock_all(void);
+
+/* Reports: what the heap knows about addr in one of its mappings. */
+struct vki_heap_desc {
+	const char *type;         /* bug type for an access there */
+	bool object;              /* an object was found */
+	bool freed;               /* ... and it is free (quarantined or reused) */
+	uintptr_t obj;            /* its start */
+	size_t size;              /* its requested size */
+	char cache[32];           /* kmalloc-64, or the name given */
+	size_t cache_size;
+	uint8_t kind;             /* enum vki_alloc_kind */
+	uint32_t alloc_stack, free_stack, alloc_tid, free_tid;
+};
+bool vki_heap_describe(uintptr_t addr, const struct vki_area_info *ai, uint8_t code,
+		       bool present, struct vki_heap_desc *out);
+void vki_heap_print(uintptr_t addr, const struct vki_heap_desc *d);
+
+/* quarantine.c: freed objects wait here (FIFO, quarantine_size bytes)
+ * before their memory is reused. */
+void vki_quarantine_put(void *obj, size_t bytes);
+void vki_quarantine_drain(void);
+void vki_quarantine_thread_exit(void);
+size_t vki_quarantine_bytes(void);
+void vki_quarantine_lock(void);
+void vki_quarantine_unlock(void);
+void vki_quarantine_after_fork_child(void);
+/* slab.c: an object leaves the quarantine. */
+void vki_heap_recycle(void *obj);
 
 /* ------------------------------------------------------------ verify.c */
 
