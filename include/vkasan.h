@@ -100,6 +100,13 @@ int vk_check_invariants(void);
  */
 int vk_set_option(const char *name, const char *value);
 
+/*
+ * Optional: a program that defines this function gives its own default
+ * options in the VKASAN_OPTIONS syntax, read before $VKASAN_OPTIONS (which
+ * wins).  With libvkasan.so, the program must export it (-rdynamic).
+ */
+const char *vk_default_options(void);
+
 #ifdef __cplusplus
 }
 #endif

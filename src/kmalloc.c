@@ -15,7 +15,7 @@
 static inline __attribute__((always_inline)) void *
 kalloc(struct vki_kcache *c, size_t size, gfp_t flags, uint32_t stack)
 {
-	vki_malloc_mode_heap(); /* the runtime is up */
+	vki_heap_start(); /* the runtime is up */
 	void *p = vki_heap_alloc(c, size, 16, c ? VKI_KIND_CACHE : VKI_KIND_MALLOC, stack);
 	if (p && (flags & __GFP_ZERO))
 		vki_fill(p, 0, size);
@@ -112,7 +112,7 @@ VKI_EXPORT struct kmem_cache *vk_kmem_cache_create(const char *name, unsigned in
 						   unsigned int align, slab_flags_t flags,
 						   void (*ctor)(void *))
 {
-	vki_malloc_mode_heap();
+	vki_heap_start();
 	if ((flags & SLAB_HWCACHE_ALIGN) && align < 64)
 		align = 64;
 	struct vki_kcache *c = vki_kcache_create(name, size, align, ctor);

@@ -41,8 +41,9 @@ static VKI_NOINLINE int start(void)
 	vki_init();
 	pthread_mutex_lock(&start_lock);
 	if (!mode) {
-		bool ok = vki_heap_setup();
-		__atomic_store_n(&mode, ok && vki_opt.heap ? MODE_HEAP : MODE_LIBC, __ATOMIC_RELEASE);
+		/* heap=0: the heap is set up only if kmalloc & co. are used */
+		bool ok = vki_opt.heap && vki_heap_setup();
+		__atomic_store_n(&mode, ok ? MODE_HEAP : MODE_LIBC, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&start_lock);
 	starting = 0;
@@ -55,9 +56,11 @@ static inline int get_mode(void)
 	return VKI_LIKELY(m) ? m : start();
 }
 
-int vki_malloc_mode_heap(void)
+/* kmalloc.c: the runtime is up and the heap set up, whatever malloc uses. */
+bool vki_heap_start(void)
 {
-	return get_mode() == MODE_HEAP;
+	get_mode();
+	return vki_heap_setup();
 }
 
 /* Start before main even if the program never allocates (kmalloc users). */

@@ -468,7 +468,23 @@ static void fork_child(void)
 }
 
 /* Once, after vki_init: false when the heap cannot work (no arena). */
+static bool setup_locked(void);
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static int setup_state; /* 0 not yet, 1 done, 2 failed */
+
 bool vki_heap_setup(void)
+{
+	int s = __atomic_load_n(&setup_state, __ATOMIC_ACQUIRE);
+	if (VKI_LIKELY(s))
+		return s == 1;
+	pthread_mutex_lock(&setup_lock);
+	if (!setup_state)
+		__atomic_store_n(&setup_state, setup_locked() ? 1 : 2, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&setup_lock);
+	return setup_state == 1;
+}
+
+static bool setup_locked(void)
 {
 	if (!vki_arena_base)
 		return false;

@@ -550,8 +550,8 @@ void vki_heap_drain(void);
 int vki_heap_verify(void);
 /* Once, after vki_init (malloc.c starts it): false when there is no arena. */
 bool vki_heap_setup(void);
-/* malloc.c: the heap is set up and serves malloc (heap=1, arena usable). */
-int vki_malloc_mode_heap(void);
+/* malloc.c: start the runtime and set the heap up (kmalloc & co.). */
+bool vki_heap_start(void);
 void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes */
 /* ksize(): the whole slot becomes usable; its new size (0: not live). */
 size_t vki_heap_ksize(const void *p);
