@@ -447,6 +447,9 @@ static void thread_exit(void *unused)
 
 /* ---------------------------------------------------------------- init */
 
+static struct vki_slab *large_list; /* live and quarantined large objects */
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void fork_prepare(void)
 {
 	vki_heap_lock_all();
@@ -464,6 +467,7 @@ static void fork_child(void)
 	for (struct vki_kcache *c = all_caches; c; c = c->next)
 		pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&caches_lock, NULL);
+	pthread_mutex_init(&large_lock, NULL);
 	pthread_mutex_init(&hdr_lock, NULL);
 }
 
@@ -516,9 +520,6 @@ static bool setup_locked(void)
 }
 
 /* ---------------------------------------------------------------- large */
-
-static struct vki_slab *large_list;
-static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *large_alloc(size_t size, size_t align, uint8_t kind, uint32_t stack)
 {
