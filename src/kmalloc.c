@@ -60,11 +60,15 @@ VKI_EXPORT void vk_kvfree(const void *p)
 	vki_heap_free(p, VKI_KIND_MALLOC, NULL, PC(), vki_stack_save(0));
 }
 
+/* On a freed object the kernel's ksize() checks a byte of it and reports. */
 VKI_EXPORT size_t vk_ksize(const void *p)
 {
 	if ((uintptr_t)p <= ZERO_PTR)
 		return 0;
-	return vki_heap_ksize(p);
+	size_t n = vki_heap_ksize(p);
+	if (!n && vki_heap_owns(p))
+		vki_check_range((uintptr_t)p, 1, false, PC());
+	return n;
 }
 
 /* Zero what the object holds, then free it; a dead object is reported by

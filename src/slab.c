@@ -53,6 +53,7 @@ struct objmeta {
 struct vki_kcache {
 	char name[32];
 	size_t size, rz, slot, lead, slab_len, meta_off;
+	size_t req;               /* object size asked for (kmem_cache_create) */
 	uint32_t nobj;
 	int cls;                  /* kmalloc class, -1: a cache of its own */
 	void (*ctor)(void *);
@@ -103,6 +104,7 @@ static void cache_setup(struct vki_kcache *c, const char *name, size_t size, siz
 	vki_snprintf(c->name, sizeof(c->name), "%s", name);
 	if (align < 16)
 		align = 16;
+	c->req = size;
 	c->size = VKI_ROUND_UP(size ? size : 1, 16);
 	c->rz = VKI_ROUND_UP(redzone_for(c->size), align);
 	c->slot = VKI_ROUND_UP(c->size + c->rz, align);
@@ -824,7 +826,7 @@ bool vki_kcache_destroy(struct vki_kcache *c)
 
 size_t vki_kcache_size(const struct vki_kcache *c)
 {
-	return c->size;
+	return c->req;
 }
 
 /* ---------------------------------------------------------------- drain, fork */
