@@ -30,7 +30,10 @@
  * leaving it go back to their slab, and a slab whose objects are all back
  * goes back to the arena.
  *
- * Locks, in order: quarantine, cache, large list, header pool, arena.
+ * Locks, in order: quarantine, cache, large list, header pool, arena.  A
+ * slab or large object is made and given back whole under its cache's or
+ * the large list's lock, so that fork() (prepare takes them all) never
+ * sees one half made.
  */
 #include "vk_internal.h"
 
@@ -411,23 +414,18 @@ static uint32_t cache_take(struct vki_kcache *c, uintptr_t *out, uint32_t n)
 	return k;
 }
 
+/* Objects back to their slabs; a slab that becomes empty goes back to the
+ * arena before the lock is dropped, so that a fork() (which takes every
+ * cache lock) never sees a slab between its cache and the arena. */
 static void cache_put_many(struct vki_kcache *c, const uintptr_t *obj, uint32_t n)
 {
-	struct vki_slab *empty = NULL;
 	pthread_mutex_lock(&c->lock);
 	for (uint32_t i = 0; i < n; i++) {
 		struct vki_slab *s = lookup(obj[i]);
-		if (slab_put(c, s, obj[i])) {
-			s->next = empty;
-			empty = s;
-		}
+		if (slab_put(c, s, obj[i]))
+			slab_give_back(s);
 	}
 	pthread_mutex_unlock(&c->lock);
-	while (empty) {
-		struct vki_slab *s = empty;
-		empty = s->next;
-		slab_give_back(s);
-	}
 }
 
 static void flush_mags(void)
@@ -523,14 +521,18 @@ static bool setup_locked(void)
 
 /* ---------------------------------------------------------------- large */
 
+/* The whole life step under large_lock, so that fork() sees a large object
+ * either listed or not there at all. */
 static void *large_alloc(size_t size, size_t align, uint8_t kind, uint32_t stack)
 {
+	pthread_mutex_lock(&large_lock);
 	struct vki_slab *s = hdr_alloc();
-	if (!s)
-		return NULL;
-	void *p = vki_arena_alloc(size, align > UNIT ? align : UNIT, VKI_OWNER_LARGE, stack);
+	void *p = s ? vki_arena_alloc(size, align > UNIT ? align : UNIT, VKI_OWNER_LARGE, stack)
+		    : NULL;
 	if (!p) {
-		hdr_release(s);
+		if (s)
+			hdr_release(s);
+		pthread_mutex_unlock(&large_lock);
 		return NULL;
 	}
 	s->magic = HDR_MAGIC;
@@ -545,14 +547,13 @@ static void *large_alloc(size_t size, size_t align, uint8_t kind, uint32_t stack
 	m->kind = kind;
 	m->state = OBJ_LIVE;
 	meta_seal(m, s->start);
-	pthread_mutex_lock(&large_lock);
 	s->next = large_list;
 	s->prev = NULL;
 	if (large_list)
 		large_list->prev = s;
 	large_list = s;
-	pthread_mutex_unlock(&large_lock);
 	table_set(s->start, s->len, s);
+	pthread_mutex_unlock(&large_lock);
 	return p; /* the arena unpoisoned exactly size bytes */
 }
 
@@ -565,10 +566,10 @@ static void large_give_back(struct vki_slab *s)
 		large_list = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	pthread_mutex_unlock(&large_lock);
 	table_set(s->start, s->len, NULL);
 	vki_arena_free((void *)s->start, VKI_OWNER_LARGE);
 	hdr_release(s);
+	pthread_mutex_unlock(&large_lock);
 }
 
 /* ---------------------------------------------------------------- alloc */
@@ -624,6 +625,7 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 	shadow_live(c, slot, user, size);
 	m->state = OBJ_LIVE;
 	meta_seal(m, slot);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return (void *)user;
 }
 
@@ -686,17 +688,23 @@ void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t 
 		bad_free(a, VKI_ALLOC_DEALLOC_MISMATCH, pc, kind);
 		/* going on (halt_on_error=0): free it as asked */
 	}
-	m->state = OBJ_QUAR;
+	/* SETTLING while the shadow changes: the invariant walk (and a fork()ed
+	 * child, if this thread is caught here) skips the object. */
+	__atomic_store_n(&m->state, OBJ_SETTLING, __ATOMIC_RELAXED);
 	m->free_stack = stack;
 	m->free_tid = (uint32_t)vki_os_gettid();
-	meta_seal(m, slot);
+	size_t bytes;
 	if (s->type == HDR_LARGE) {
 		poison(s->start, s->start + s->len, VKI_SHADOW_SLAB_FREE);
-		vki_quarantine_put((void *)slot, s->len + VKI_PAGE_SIZE);
+		bytes = s->len + VKI_PAGE_SIZE;
 	} else {
 		poison(slot, slot + s->cache->size, VKI_SHADOW_SLAB_FREE);
-		vki_quarantine_put((void *)slot, s->cache->slot);
+		bytes = s->cache->slot;
 	}
+	m->state = OBJ_QUAR;
+	meta_seal(m, slot);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vki_quarantine_put((void *)slot, bytes);
 }
 
 /* Out of quarantine: back to the slab (or the arena, for a large one). */
@@ -794,23 +802,16 @@ bool vki_kcache_destroy(struct vki_kcache *c)
 	vki_heap_drain();
 	pthread_mutex_lock(&c->lock);
 	bool busy = false;
-	struct vki_slab *empty = NULL;
 	for (struct vki_slab *s = c->all, *n; s; s = n) {
 		n = s->next;
 		if (s->navail == c->nobj) {
 			slab_unlink(c, s);
-			s->next = empty;
-			empty = s;
+			slab_give_back(s);
 		} else {
 			busy = true;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	while (empty) {
-		struct vki_slab *s = empty;
-		empty = s->next;
-		slab_give_back(s);
-	}
 	if (busy)
 		return false;
 	pthread_mutex_lock(&caches_lock);

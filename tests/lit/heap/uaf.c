@@ -26,8 +26,11 @@ int main(int argc, char **argv)
 	release(p);
 	if (!strcmp(mode, "reuse")) {
 		int reused = 0;
-		for (int i = 0; i < 1000 && !reused; i++)
-			reused = malloc(24) == p; /* leaked on purpose */
+		for (int i = 0; i < 1000 && !reused; i++) {
+			char *q = malloc(24); /* leaked on purpose */
+			__asm__ volatile("" : "+r"(q)); /* clang: no folding of q == p */
+			reused = q == p;
+		}
 		// REUSE: reused=1
 		vt_mark("reused=%d\n", reused);
 		return 0;
