@@ -49,6 +49,14 @@
 #include "vkasan.h"
 #include "vk_internal.h" /* vki_report_count, vki_os_fail_count */
 
+/* The model is of vk_vmalloc's arena alone (exact free regions and shadow
+ * pages after a purge); malloc stays libc's here.  The heap's own tests are
+ * tests/unit/test_heap.c and tests/lit/heap. */
+const char *vk_default_options(void)
+{
+	return "heap=0";
+}
+
 #define SLOTS 16
 #define PAGE 4096UL
 #define MAX_SIZE (2UL << 20)
