@@ -574,6 +574,18 @@ static void large_give_back(struct vki_slab *s)
 
 /* ---------------------------------------------------------------- alloc */
 
+/* A thread's first use of the heap (an allocation or a free): its exit will
+ * hand back its magazines and quarantine batch. */
+static inline void thread_enter(void)
+{
+	if (VKI_UNLIKELY(!tc.registered)) {
+		tc.registered = true;
+		pthread_setspecific(thread_key, (void *)1);
+		vki_signal_thread_init();
+		vki_task_note();
+	}
+}
+
 void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t kind,
 		     uint32_t stack)
 {
@@ -587,12 +599,7 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 	} else if (size > c->size) {
 		return NULL;
 	}
-	if (VKI_UNLIKELY(!tc.registered)) {
-		tc.registered = true;
-		pthread_setspecific(thread_key, (void *)1);
-		vki_signal_thread_init();
-		vki_task_note();
-	}
+	thread_enter();
 	uintptr_t slot = 0;
 	if (c->cls >= 0 && !tc.dead) {
 		struct mag *m = &tc.mag[c->cls];
@@ -652,6 +659,8 @@ void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t 
 {
 	uintptr_t a = (uintptr_t)p;
 	struct vki_slab *s = lookup(a);
+	if (__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE))
+		thread_enter();
 	if (!s) {
 		struct vki_area_info ai;
 		bool lazy = vki_arena_describe(a, &ai) && ai.state == VKI_AREA_LAZY &&
