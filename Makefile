@@ -34,7 +34,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 all: lib $(WRAPPER)
 lib: $(LIB_A) $(LIB_SO) $(INLINE_O)
 
-$(B)/obj/%.o: src/%.c src/vk_internal.h include/vkasan.h include/vkasan/linux.h | $(B)/obj
+$(B)/obj/%.o: src/%.c src/vk_internal.h src/slab.h include/vkasan.h include/vkasan/linux.h | $(B)/obj
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
 $(LIB_A): $(RT_OBJS) | $(B)/lib

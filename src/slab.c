@@ -23,7 +23,7 @@
  * A large object (above 32 KiB, as kvmalloc falls back to vmalloc) is a
  * mapping of its own (owner LARGE): exact tail, guard page after.
  *
- * Finding the slab of an address: one table entry per 64 KiB of arena.
+ * Finding the slab of an address: one vki_slab_table entry per 64 KiB of arena.
  * Allocation: per-thread magazines per kmalloc class, refilled in batches
  * under the cache's lock; the arena's lock only when a slab is made or
  * given back.  Free: poison, then the quarantine (quarantine.c); objects
@@ -37,49 +37,7 @@
  */
 #include "vk_internal.h"
 
-#define UNIT_SHIFT 16
-#define UNIT (1UL << UNIT_SHIFT) /* slab alignment and table granule */
-#define MAX_SMALL 32768UL
-#define HDR_MAGIC 0x5ab1e5edU
-
-enum { OBJ_AVAIL, OBJ_SETTLING, OBJ_LIVE, OBJ_QUAR };
-enum { HDR_SLAB = 1, HDR_LARGE };
-
-struct objmeta {
-	uint32_t alloc_stack, free_stack, alloc_tid, free_tid;
-	uint32_t size;     /* requested bytes */
-	uint16_t off;      /* user pointer - slot start (aligned allocations) */
-	uint8_t state, kind;
-	uint32_t check;    /* hash of the above and the slot address */
-};
-
-struct vki_kcache {
-	char name[32];
-	size_t size, rz, slot, lead, slab_len, meta_off;
-	size_t req;               /* object size asked for (kmem_cache_create) */
-	uint32_t nobj;
-	int cls;                  /* kmalloc class, -1: a cache of its own */
-	void (*ctor)(void *);
-	pthread_mutex_t lock;
-	struct vki_slab *all;     /* every slab of the cache */
-	struct vki_slab *partial; /* slabs with objects on their free list */
-	uint64_t nslabs;
-	struct vki_kcache *next;  /* list of all caches */
-};
-
-struct vki_slab {
-	uint32_t magic;
-	uint8_t type, on_partial;
-	uintptr_t start;
-	size_t len;                  /* mapping bytes, guard page excluded */
-	struct vki_kcache *cache;
-	struct vki_slab *prev, *next;   /* cache->all, or the large list */
-	struct vki_slab *pprev, *pnext; /* cache->partial */
-	uintptr_t free_head;
-	uint32_t navail;
-	struct objmeta *meta;        /* slab: meta[nobj]; large: &lmeta */
-	struct objmeta lmeta;
-};
+#include "slab.h"
 
 /* ---------------------------------------------------------------- classes */
 
@@ -90,8 +48,8 @@ static const uint32_t class_size[] = { 16,   32,   48,   64,    96,    128,   19
 static struct vki_kcache kmalloc_caches[NCLASSES];
 static uint8_t small_index[1024 / 16 + 1]; /* (size + 15) / 16 -> class */
 
-static struct vki_kcache *all_caches;
-static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+struct vki_kcache *vki_slab_caches;
+pthread_mutex_t vki_slab_caches_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* KASAN generic's redzone: bigger objects get bigger ones. */
 static size_t redzone_for(size_t size)
@@ -123,10 +81,10 @@ static void cache_setup(struct vki_kcache *c, const char *name, size_t size, siz
 	c->nobj = (uint32_t)((c->slab_len - c->lead) / (c->slot + sizeof(struct objmeta)));
 	c->meta_off = VKI_ROUND_DOWN(c->slab_len - c->nobj * sizeof(struct objmeta), 16);
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_mutex_lock(&caches_lock);
-	c->next = all_caches;
-	all_caches = c;
-	pthread_mutex_unlock(&caches_lock);
+	pthread_mutex_lock(&vki_slab_caches_lock);
+	c->next = vki_slab_caches;
+	vki_slab_caches = c;
+	pthread_mutex_unlock(&vki_slab_caches_lock);
 }
 
 static struct vki_kcache *class_for(size_t size, size_t align)
@@ -146,7 +104,7 @@ static struct vki_kcache *class_for(size_t size, size_t align)
 #define HDR_CHUNK (256UL << 10)
 static pthread_mutex_t hdr_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vki_slab *hdr_free;
-static uint64_t hdr_in_use;
+uint64_t vki_slab_headers;
 
 static struct vki_slab *hdr_alloc(void)
 {
@@ -161,7 +119,7 @@ static struct vki_slab *hdr_alloc(void)
 	struct vki_slab *s = hdr_free;
 	if (s) {
 		hdr_free = s->next;
-		hdr_in_use++;
+		vki_slab_headers++;
 	}
 	pthread_mutex_unlock(&hdr_lock);
 	if (s)
@@ -175,41 +133,26 @@ static void hdr_release(struct vki_slab *s)
 	pthread_mutex_lock(&hdr_lock);
 	s->next = hdr_free;
 	hdr_free = s;
-	hdr_in_use--;
+	vki_slab_headers--;
 	pthread_mutex_unlock(&hdr_lock);
 }
 
-/* ---------------------------------------------------------------- table */
+/* ---------------------------------------------------------------- vki_slab_table */
 
-static struct vki_slab **table; /* one entry per 64 KiB of arena */
+struct vki_slab **vki_slab_table; /* one entry per 64 KiB of arena */
 static size_t table_len;
 
-static inline struct vki_slab *lookup(uintptr_t a)
-{
-	if (!table || !vki_in_arena(a))
-		return NULL;
-	return __atomic_load_n(&table[(a - vki_arena_base) >> UNIT_SHIFT], __ATOMIC_ACQUIRE);
-}
 
 static void table_set(uintptr_t start, size_t len, struct vki_slab *s)
 {
 	size_t i0 = (start - vki_arena_base) >> UNIT_SHIFT;
 	size_t i1 = (start + len + VKI_PAGE_SIZE - 1 - vki_arena_base) >> UNIT_SHIFT;
 	for (size_t i = i0; i <= i1; i++)
-		__atomic_store_n(&table[i], s, __ATOMIC_RELEASE);
+		__atomic_store_n(&vki_slab_table[i], s, __ATOMIC_RELEASE);
 }
 
 /* ---------------------------------------------------------------- metadata */
 
-static uint32_t meta_hash(const struct objmeta *m, uintptr_t slot)
-{
-	uint64_t h = slot * 0x9e3779b97f4a7c15ULL;
-	h ^= ((uint64_t)m->alloc_stack << 32 | m->free_stack) * 0xff51afd7ed558ccdULL;
-	h ^= ((uint64_t)m->alloc_tid << 32 | m->free_tid) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= ((uint64_t)m->size << 32 | (uint64_t)m->off << 16 | m->state << 8 | m->kind) *
-	     0x2545f4914f6cdd1dULL;
-	return (uint32_t)(h ^ (h >> 29) ^ (h >> 47));
-}
 
 static void meta_seal(struct objmeta *m, uintptr_t slot)
 {
@@ -223,20 +166,7 @@ static void meta_verify(const struct objmeta *m, uintptr_t slot)
 			"outside instrumented code?)\n", (void *)slot);
 }
 
-static inline uintptr_t slot_addr(const struct vki_slab *s, uint32_t i)
-{
-	return s->start + s->cache->lead + (uintptr_t)i * s->cache->slot;
-}
 
-/* Index of the slot that holds a, or -1 (lead redzone, metadata area). */
-static long slot_index(const struct vki_slab *s, uintptr_t a)
-{
-	const struct vki_kcache *c = s->cache;
-	if (a < s->start + c->lead)
-		return -1;
-	uintptr_t i = (a - s->start - c->lead) / c->slot;
-	return i < c->nobj ? (long)i : -1;
-}
 
 /* ---------------------------------------------------------------- shadow */
 
@@ -271,7 +201,7 @@ static __thread struct {
 } tc __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t thread_key;
-static uint64_t init_ok; /* heap usable */
+uint64_t vki_slab_ready; /* heap usable */
 
 static uint32_t mag_cap(const struct vki_kcache *c)
 {
@@ -447,8 +377,8 @@ static void thread_exit(void *unused)
 
 /* ---------------------------------------------------------------- init */
 
-static struct vki_slab *large_list; /* live and quarantined large objects */
-static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+struct vki_slab *vki_slab_large; /* live and quarantined large objects */
+pthread_mutex_t vki_slab_large_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void fork_prepare(void)
 {
@@ -464,10 +394,10 @@ static void fork_child(void)
 {
 	/* Other threads are gone; their magazines and batches stay out. */
 	vki_quarantine_after_fork_child();
-	for (struct vki_kcache *c = all_caches; c; c = c->next)
+	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
 		pthread_mutex_init(&c->lock, NULL);
-	pthread_mutex_init(&caches_lock, NULL);
-	pthread_mutex_init(&large_lock, NULL);
+	pthread_mutex_init(&vki_slab_caches_lock, NULL);
+	pthread_mutex_init(&vki_slab_large_lock, NULL);
 	pthread_mutex_init(&hdr_lock, NULL);
 }
 
@@ -493,9 +423,9 @@ static bool setup_locked(void)
 	if (!vki_arena_base)
 		return false;
 	table_len = (vki_arena_end - vki_arena_base) >> UNIT_SHIFT;
-	table = vki_os_map_anywhere(VKI_ROUND_UP(table_len * sizeof(*table), VKI_PAGE_SIZE),
+	vki_slab_table = vki_os_map_anywhere(VKI_ROUND_UP(table_len * sizeof(*vki_slab_table), VKI_PAGE_SIZE),
 				    VKI_OS_RESERVE);
-	if (!table)
+	if (!vki_slab_table)
 		return false;
 	for (int i = 0; i < NCLASSES; i++) {
 		char name[32];
@@ -515,24 +445,24 @@ static bool setup_locked(void)
 	/* Registered after the arena's handlers: prepare handlers run in
 	 * reverse order, so the heap's locks are taken before the arena's. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	__atomic_store_n(&init_ok, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&vki_slab_ready, 1, __ATOMIC_RELEASE);
 	return true;
 }
 
 /* ---------------------------------------------------------------- large */
 
-/* The whole life step under large_lock, so that fork() sees a large object
+/* The whole life step under vki_slab_large_lock, so that fork() sees a large object
  * either listed or not there at all. */
 static void *large_alloc(size_t size, size_t align, uint8_t kind, uint32_t stack)
 {
-	pthread_mutex_lock(&large_lock);
+	pthread_mutex_lock(&vki_slab_large_lock);
 	struct vki_slab *s = hdr_alloc();
 	void *p = s ? vki_arena_alloc(size, align > UNIT ? align : UNIT, VKI_OWNER_LARGE, stack)
 		    : NULL;
 	if (!p) {
 		if (s)
 			hdr_release(s);
-		pthread_mutex_unlock(&large_lock);
+		pthread_mutex_unlock(&vki_slab_large_lock);
 		return NULL;
 	}
 	s->magic = HDR_MAGIC;
@@ -547,29 +477,29 @@ static void *large_alloc(size_t size, size_t align, uint8_t kind, uint32_t stack
 	m->kind = kind;
 	m->state = OBJ_LIVE;
 	meta_seal(m, s->start);
-	s->next = large_list;
+	s->next = vki_slab_large;
 	s->prev = NULL;
-	if (large_list)
-		large_list->prev = s;
-	large_list = s;
+	if (vki_slab_large)
+		vki_slab_large->prev = s;
+	vki_slab_large = s;
 	table_set(s->start, s->len, s);
-	pthread_mutex_unlock(&large_lock);
+	pthread_mutex_unlock(&vki_slab_large_lock);
 	return p; /* the arena unpoisoned exactly size bytes */
 }
 
 static void large_give_back(struct vki_slab *s)
 {
-	pthread_mutex_lock(&large_lock);
+	pthread_mutex_lock(&vki_slab_large_lock);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		large_list = s->next;
+		vki_slab_large = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
 	table_set(s->start, s->len, NULL);
 	vki_arena_free((void *)s->start, VKI_OWNER_LARGE);
 	hdr_release(s);
-	pthread_mutex_unlock(&large_lock);
+	pthread_mutex_unlock(&vki_slab_large_lock);
 }
 
 /* ---------------------------------------------------------------- alloc */
@@ -589,7 +519,7 @@ static inline void thread_enter(void)
 void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t kind,
 		     uint32_t stack)
 {
-	if (!__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&vki_slab_ready, __ATOMIC_ACQUIRE))
 		return NULL;
 	if (align < 16)
 		align = 16;
@@ -638,7 +568,7 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 
 /* ---------------------------------------------------------------- free */
 
-static __thread uint8_t mismatch_kind = 0xff; /* for the report being made */
+__thread uint8_t vki_slab_mismatch_kind = 0xff; /* for the report being made */
 
 static bool kinds_clash(uint8_t allocated, uint8_t freeing)
 {
@@ -649,9 +579,9 @@ static bool kinds_clash(uint8_t allocated, uint8_t freeing)
 
 static void bad_free(uintptr_t a, enum vki_free_bug bug, uintptr_t pc, uint8_t kind)
 {
-	mismatch_kind = bug == VKI_ALLOC_DEALLOC_MISMATCH ? kind : 0xff;
+	vki_slab_mismatch_kind = bug == VKI_ALLOC_DEALLOC_MISMATCH ? kind : 0xff;
 	vki_report_free(a, bug, pc);
-	mismatch_kind = 0xff;
+	vki_slab_mismatch_kind = 0xff;
 }
 
 void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t pc,
@@ -659,7 +589,7 @@ void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t 
 {
 	uintptr_t a = (uintptr_t)p;
 	struct vki_slab *s = lookup(a);
-	if (__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&vki_slab_ready, __ATOMIC_ACQUIRE))
 		thread_enter();
 	if (!s) {
 		struct vki_area_info ai;
@@ -796,7 +726,7 @@ bool vki_heap_resize(const void *p, size_t new_size)
 struct vki_kcache *vki_kcache_create(const char *name, size_t size, size_t align,
 				     void (*ctor)(void *))
 {
-	if (!__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE) || !size || size > MAX_SMALL ||
+	if (!__atomic_load_n(&vki_slab_ready, __ATOMIC_ACQUIRE) || !size || size > MAX_SMALL ||
 	    (align & (align - 1)) || align > VKI_PAGE_SIZE)
 		return NULL;
 	struct vki_kcache *c = vki_os_map_anywhere(VKI_PAGE_SIZE, VKI_OS_META);
@@ -823,13 +753,13 @@ bool vki_kcache_destroy(struct vki_kcache *c)
 	pthread_mutex_unlock(&c->lock);
 	if (busy)
 		return false;
-	pthread_mutex_lock(&caches_lock);
-	for (struct vki_kcache **pp = &all_caches; *pp; pp = &(*pp)->next)
+	pthread_mutex_lock(&vki_slab_caches_lock);
+	for (struct vki_kcache **pp = &vki_slab_caches; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	pthread_mutex_unlock(&caches_lock);
+	pthread_mutex_unlock(&vki_slab_caches_lock);
 	vki_os_unmap(c, VKI_PAGE_SIZE);
 	return true;
 }
@@ -843,7 +773,7 @@ size_t vki_kcache_size(const struct vki_kcache *c)
 
 void vki_heap_drain(void)
 {
-	if (!__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&vki_slab_ready, __ATOMIC_ACQUIRE))
 		return;
 	flush_mags();
 	vki_quarantine_drain();
@@ -852,311 +782,20 @@ void vki_heap_drain(void)
 void vki_heap_lock_all(void)
 {
 	vki_quarantine_lock();
-	pthread_mutex_lock(&caches_lock);
-	for (struct vki_kcache *c = all_caches; c; c = c->next)
+	pthread_mutex_lock(&vki_slab_caches_lock);
+	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
 		pthread_mutex_lock(&c->lock);
-	pthread_mutex_lock(&large_lock);
+	pthread_mutex_lock(&vki_slab_large_lock);
 	pthread_mutex_lock(&hdr_lock);
 }
 
 void vki_heap_unlock_all(void)
 {
 	pthread_mutex_unlock(&hdr_lock);
-	pthread_mutex_unlock(&large_lock);
-	for (struct vki_kcache *c = all_caches; c; c = c->next)
+	pthread_mutex_unlock(&vki_slab_large_lock);
+	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
 		pthread_mutex_unlock(&c->lock);
-	pthread_mutex_unlock(&caches_lock);
+	pthread_mutex_unlock(&vki_slab_caches_lock);
 	vki_quarantine_unlock();
 }
 
-/* ---------------------------------------------------------------- reports */
-
-static const char *kind_name(uint8_t k)
-{
-	switch (k) {
-	case VKI_KIND_NEW: return "operator new";
-	case VKI_KIND_NEW_ARRAY: return "operator new []";
-	case VKI_KIND_CACHE: return "kmem_cache_alloc";
-	default: return "malloc";
-	}
-}
-
-static const char *dealloc_name(uint8_t k)
-{
-	switch (k) {
-	case VKI_KIND_NEW: return "operator delete";
-	case VKI_KIND_NEW_ARRAY: return "operator delete []";
-	case VKI_KIND_CACHE: return "kmem_cache_free";
-	default: return "free";
-	}
-}
-
-static void desc_from(struct vki_heap_desc *d, const struct objmeta *m, uintptr_t user,
-		      const struct vki_kcache *c)
-{
-	d->object = true;
-	d->obj = user;
-	d->size = m->size;
-	d->freed = m->state == OBJ_QUAR || m->state == OBJ_AVAIL;
-	d->kind = m->kind;
-	d->alloc_stack = m->alloc_stack;
-	d->free_stack = d->freed ? m->free_stack : 0;
-	d->alloc_tid = m->alloc_tid;
-	d->free_tid = m->free_tid;
-	if (c) {
-		vki_snprintf(d->cache, sizeof(d->cache), "%s", c->name);
-		d->cache_size = c->size;
-	}
-}
-
-bool vki_heap_describe(uintptr_t addr, const struct vki_area_info *ai, uint8_t code,
-		       bool present, struct vki_heap_desc *d)
-{
-	vki_fill(d, 0, sizeof(*d));
-	if (!ai || ai->owner == VKI_OWNER_VMALLOC)
-		return false;
-	struct vki_slab *s = ai->state == VKI_AREA_BUSY ? lookup(addr) : NULL;
-	if (!s || s->magic != HDR_MAGIC) {
-		/* A slab or large object already given back to the arena. */
-		d->type = "slab-use-after-free";
-		return true;
-	}
-	if (s->type == HDR_LARGE) {
-		desc_from(d, s->meta, s->start, NULL);
-	} else {
-		const struct vki_kcache *c = s->cache;
-		long i = slot_index(s, addr);
-		if (i < 0 && addr >= s->start + c->lead)
-			i = c->nobj - 1; /* the metadata area: after the last object */
-		if (i >= 0) {
-			/* In a slot's redzone: the next object when closer to it. */
-			uintptr_t slot = slot_addr(s, (uint32_t)i);
-			const struct objmeta *m = &s->meta[i];
-			uintptr_t end = slot + m->off + m->size;
-			if (addr >= slot + c->size && (uint32_t)i + 1 < c->nobj) {
-				uintptr_t next = slot_addr(s, (uint32_t)i + 1);
-				const struct objmeta *nm = &s->meta[i + 1];
-				if (next + nm->off - addr < addr - end) {
-					i++;
-					slot = next;
-				}
-			}
-		} else {
-			i = 0; /* the lead redzone: left of object 0 */
-		}
-		uintptr_t slot = slot_addr(s, (uint32_t)i);
-		desc_from(d, &s->meta[i], slot + s->meta[i].off, c);
-	}
-	bool inside = addr >= d->obj && addr < d->obj + d->size;
-	if (code == VKI_SHADOW_SLAB_FREE || (d->freed && inside))
-		d->type = "slab-use-after-free";
-	else if (!present)
-		d->type = "slab-use-after-free";
-	else
-		d->type = "slab-out-of-bounds";
-	return true;
-}
-
-void vki_heap_print(uintptr_t addr, const struct vki_heap_desc *d)
-{
-#define P vki_report_printf
-	if (!d->object) {
-		P("The buggy address belongs to a heap mapping that was freed and given back\n\n");
-		return;
-	}
-	if (mismatch_kind != 0xff)
-		P("The object was allocated by %s and is being freed by %s\n\n",
-		  kind_name(d->kind), dealloc_name(mismatch_kind));
-	P("Allocated by task ");
-	vki_report_task(d->alloc_tid);
-	P(":\n");
-	vki_report_stack(d->alloc_stack);
-	P("\n");
-	if (d->freed) {
-		P("Freed by task ");
-		vki_report_task(d->free_tid);
-		P(":\n");
-		vki_report_stack(d->free_stack);
-		P("\n");
-	}
-	if (d->cache[0])
-		P("The buggy address belongs to the object at 0x%lx\n which belongs to the cache "
-		  "%s of size %lu\n",
-		  (unsigned long)d->obj, d->cache, (unsigned long)d->cache_size);
-	else
-		P("The buggy address belongs to the object at 0x%lx\n which is a large object "
-		  "(%s) with a mapping of its own\n",
-		  (unsigned long)d->obj, kind_name(d->kind));
-	const char *what = d->freed ? "freed" : "allocated";
-	uintptr_t rs = d->obj, re = d->obj + d->size;
-	if (addr < rs)
-		P("The buggy address is located %lu bytes to the left of\n",
-		  (unsigned long)(rs - addr));
-	else if (addr >= re)
-		P("The buggy address is located %lu bytes to the right of\n",
-		  (unsigned long)(addr - re));
-	else
-		P("The buggy address is located %lu bytes inside of\n", (unsigned long)(addr - rs));
-	P(" %s %lu-byte region [0x%lx, 0x%lx)\n\n", what, (unsigned long)d->size,
-	  (unsigned long)rs, (unsigned long)re);
-#undef P
-}
-
-/* ---------------------------------------------------------------- stats, walk */
-
-struct heap_count {
-	uint64_t objects, bytes;
-};
-
-static void count_slab(const struct vki_slab *s, struct heap_count *hc)
-{
-	for (uint32_t i = 0; i < s->cache->nobj; i++)
-		if (s->meta[i].state == OBJ_LIVE) {
-			hc->objects++;
-			hc->bytes += s->meta[i].size;
-		}
-}
-
-void vki_heap_stats(struct vk_stats *out)
-{
-	if (!__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE))
-		return;
-	struct heap_count hc = { 0, 0 };
-	pthread_mutex_lock(&caches_lock);
-	for (struct vki_kcache *c = all_caches; c; c = c->next) {
-		pthread_mutex_lock(&c->lock);
-		for (struct vki_slab *s = c->all; s; s = s->next)
-			count_slab(s, &hc);
-		pthread_mutex_unlock(&c->lock);
-	}
-	pthread_mutex_unlock(&caches_lock);
-	pthread_mutex_lock(&large_lock);
-	for (struct vki_slab *s = large_list; s; s = s->next)
-		if (s->meta->state == OBJ_LIVE) {
-			hc.objects++;
-			hc.bytes += s->meta->size;
-		}
-	pthread_mutex_unlock(&large_lock);
-	out->heap_objects = hc.objects;
-	out->heap_bytes = hc.bytes;
-	out->heap_quarantine_bytes = vki_quarantine_bytes();
-}
-
-struct hwalk {
-	int bad;
-	uint64_t mappings;
-};
-
-static void hbad(struct hwalk *w, const char *what, uintptr_t a)
-{
-	if (w->bad++ < 10)
-		vki_printf("vkasan: heap invariant: %s at %p\n", what, (void *)a);
-}
-
-/* Shadow of [s, e) reads code (where backed; a heap mapping is always). */
-static bool shadow_is(uintptr_t s, uintptr_t e, uint8_t code)
-{
-	for (uintptr_t a = s; a < e; a += VKI_GRANULE) {
-		uint8_t v;
-		if (!vki_shadow_peek(a, &v) || v != code)
-			return false;
-	}
-	return true;
-}
-
-static void verify_slab(struct hwalk *w, const struct vki_slab *s)
-{
-	const struct vki_kcache *c = s->cache;
-	struct vki_area_info ai;
-	if (!vki_arena_describe(s->start, &ai) || ai.state != VKI_AREA_BUSY ||
-	    ai.owner != VKI_OWNER_SLAB || ai.start != s->start)
-		hbad(w, "slab is not a live slab mapping of the arena", s->start);
-	if (lookup(s->start) != s || lookup(s->start + s->len - 1) != s)
-		hbad(w, "slab missing from the address table", s->start);
-	uint32_t onlist = 0;
-	for (uintptr_t f = s->free_head; f && onlist <= c->nobj; onlist++)
-		f = *(uintptr_t *)(f + c->size);
-	if (onlist != s->navail)
-		hbad(w, "free list length differs from the count", s->start);
-	if ((s->navail > 0) != s->on_partial)
-		hbad(w, "slab on the wrong list", s->start);
-	if (!vki_opt.shadow)
-		return;
-	if (!shadow_is(s->start, s->start + c->lead, VKI_SHADOW_SLAB_REDZONE) ||
-	    !shadow_is(s->start + c->meta_off, s->start + s->len, VKI_SHADOW_SLAB_REDZONE))
-		hbad(w, "slab lead redzone or metadata area not 0xFC", s->start);
-	for (uint32_t i = 0; i < c->nobj; i++) {
-		uintptr_t slot = slot_addr(s, i);
-		const struct objmeta *m = &s->meta[i];
-		uint8_t st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
-		if (st == OBJ_SETTLING)
-			continue; /* being allocated right now, without a lock */
-		if (m->check != meta_hash(m, slot))
-			hbad(w, "object metadata check failed", slot);
-		if (!shadow_is(slot + c->size, slot + c->slot, VKI_SHADOW_SLAB_REDZONE))
-			hbad(w, "object redzone not 0xFC", slot);
-		if (st != OBJ_LIVE) {
-			if (!shadow_is(slot, slot + c->size, VKI_SHADOW_SLAB_FREE))
-				hbad(w, "free object not 0xFB", slot);
-			continue;
-		}
-		uintptr_t u = slot + m->off;
-		uintptr_t full = u + (m->size & ~(VKI_GRANULE - 1));
-		uint8_t v = 0;
-		if (!shadow_is(slot, u, VKI_SHADOW_SLAB_REDZONE) || !shadow_is(u, full, 0) ||
-		    ((m->size & 7) && (!vki_shadow_peek(full, &v) || v != (m->size & 7))) ||
-		    !shadow_is(VKI_ROUND_UP(u + m->size, VKI_GRANULE), slot + c->size,
-			       VKI_SHADOW_SLAB_REDZONE))
-			hbad(w, "live object shadow not exact", u);
-	}
-}
-
-static void verify_mapping(const struct vki_area *a, void *ctx)
-{
-	struct hwalk *w = ctx;
-	if (a->state != VKI_AREA_BUSY || a->owner == VKI_OWNER_VMALLOC)
-		return;
-	w->mappings++;
-	struct vki_slab *s = lookup(a->node.key);
-	if (!s || s->magic != HDR_MAGIC || s->start != a->node.key ||
-	    (s->type == HDR_LARGE) != (a->owner == VKI_OWNER_LARGE))
-		hbad(w, "heap mapping without its slab or object", a->node.key);
-}
-
-int vki_heap_verify(void)
-{
-	if (!__atomic_load_n(&init_ok, __ATOMIC_ACQUIRE))
-		return 0;
-	struct hwalk w = { 0, 0 };
-	uint64_t slabs = 0;
-	vki_heap_lock_all();
-	vki_arena_lock();
-	for (struct vki_kcache *c = all_caches; c; c = c->next) {
-		uint64_t n = 0;
-		for (struct vki_slab *s = c->all; s; s = s->next, n++)
-			verify_slab(&w, s);
-		if (n != c->nslabs)
-			hbad(&w, "cache slab count differs from its list", (uintptr_t)c);
-		slabs += n;
-	}
-	for (struct vki_slab *s = large_list; s; s = s->next, slabs++) {
-		uint8_t st = s->meta->state;
-		if (vki_opt.shadow && st == OBJ_LIVE &&
-		    (!shadow_is(s->start, s->start + (s->meta->size & ~7UL), 0)))
-			hbad(&w, "large object shadow not exact", s->start);
-		if (vki_opt.shadow && st == OBJ_QUAR &&
-		    !shadow_is(s->start, s->start + s->len, VKI_SHADOW_SLAB_FREE))
-			hbad(&w, "freed large object not 0xFB", s->start);
-	}
-	vki_arena_for_each(VKI_EACH_MAPPING, verify_mapping, &w);
-	if (w.mappings != slabs)
-		hbad(&w, "heap mappings of the arena and slabs + large objects differ", slabs);
-	if (hdr_in_use != slabs)
-		hbad(&w, "slab headers in use differ from slabs + large objects", hdr_in_use);
-	size_t q = vki_quarantine_bytes();
-	if (q > vki_opt.quarantine_size)
-		hbad(&w, "quarantine over its budget", q);
-	vki_arena_unlock();
-	vki_heap_unlock_all();
-	return w.bad;
-}
