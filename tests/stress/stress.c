@@ -434,19 +434,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (fail_every) {
-		/* Commit the first chunk of the arena first: growth takes two
-		 * calls (arena, then its shadow) and is redone whole after a
-		 * failure, so with every 2nd call failing it would never
-		 * succeed. */
-		vk_vfree(vk_vmalloc(1));
-		vk_purge();
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%ld", fail_every);
-		if (vk_set_option("fail_mmap_every", buf))
-			return 2;
-	}
-
 	struct worker *ws = calloc((size_t)nthreads, sizeof(*ws));
 	if (!ws)
 		return 1;
@@ -459,6 +446,22 @@ int main(int argc, char **argv)
 			fprintf(stderr, "stress: cannot start thread %d\n", i);
 			return 1;
 		}
+	}
+
+	/* After the program's own allocations (its structures, the threads'
+	 * stacks and TLS): with the heap, fault injection makes malloc fail
+	 * too, and this program is not the one under test when it does. */
+	if (fail_every) {
+		/* Commit the first chunk of the arena first: growth takes two
+		 * calls (arena, then its shadow) and is redone whole after a
+		 * failure, so with every 2nd call failing it would never
+		 * succeed. */
+		vk_vfree(vk_vmalloc(1));
+		vk_purge();
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%ld", fail_every);
+		if (vk_set_option("fail_mmap_every", buf))
+			return 2;
 	}
 
 	/* The invariant walk while the workers run. */
