@@ -526,8 +526,8 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 	if (!c) {
 		if (size > MAX_SMALL || align > VKI_PAGE_SIZE || !(c = class_for(size, align)))
 			return large_alloc(size ? size : 1, align, kind, stack);
-	} else if (size > c->size) {
-		return NULL;
+	} else if (size > c->size || c->cls == -2) {
+		return NULL; /* too big, or a destroyed cache */
 	}
 	thread_enter();
 	uintptr_t slot = 0;
@@ -735,9 +735,13 @@ struct vki_kcache *vki_kcache_create(const char *name, size_t size, size_t align
 	return c;
 }
 
-/* Give back what the cache holds; false when objects are still live. */
-bool vki_kcache_destroy(struct vki_kcache *c)
+/* Give back what the cache holds: 0, 1 when objects are still live (kept),
+ * -1 when it was destroyed already.  The cache itself stays mapped, marked
+ * destroyed, so that a second destroy is a report and not a crash. */
+int vki_kcache_destroy(struct vki_kcache *c)
 {
+	if (c->cls == -2)
+		return -1;
 	vki_heap_drain();
 	pthread_mutex_lock(&c->lock);
 	bool busy = false;
@@ -752,7 +756,7 @@ bool vki_kcache_destroy(struct vki_kcache *c)
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (busy)
-		return false;
+		return 1;
 	pthread_mutex_lock(&vki_slab_caches_lock);
 	for (struct vki_kcache **pp = &vki_slab_caches; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -760,8 +764,8 @@ bool vki_kcache_destroy(struct vki_kcache *c)
 			break;
 		}
 	pthread_mutex_unlock(&vki_slab_caches_lock);
-	vki_os_unmap(c, VKI_PAGE_SIZE);
-	return true;
+	c->cls = -2;
+	return 0;
 }
 
 size_t vki_kcache_size(const struct vki_kcache *c)

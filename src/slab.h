@@ -29,7 +29,7 @@ struct vki_kcache {
 	size_t size, rz, slot, lead, slab_len, meta_off;
 	size_t req;               /* object size asked for (kmem_cache_create) */
 	uint32_t nobj;
-	int cls;                  /* kmalloc class, -1: a cache of its own */
+	int cls;                  /* kmalloc class, -1: a cache of its own, -2: destroyed */
 	void (*ctor)(void *);
 	pthread_mutex_t lock;
 	struct vki_slab *all;     /* every slab of the cache */

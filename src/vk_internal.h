@@ -559,7 +559,7 @@ size_t vki_heap_ksize(const void *p);
 bool vki_heap_resize(const void *p, size_t new_size);
 struct vki_kcache *vki_kcache_create(const char *name, size_t size, size_t align,
 				     void (*ctor)(void *));
-bool vki_kcache_destroy(struct vki_kcache *c); /* false: objects still live */
+int vki_kcache_destroy(struct vki_kcache *c); /* 0; 1: objects live; -1: destroyed before */
 size_t vki_kcache_size(const struct vki_kcache *c);
 /* fork() */
 void vki_heap_lock_all(void);

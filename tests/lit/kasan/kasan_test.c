@@ -11,7 +11,7 @@
 // RUN: FileCheck %s < %t.out
 // RUN: FileCheck %s --check-prefix=SUMMARY < %t.out
 // SUMMARY-NOT: FAIL
-// SUMMARY: all cases: 36 passed, 0 failed
+// SUMMARY: all cases: 37 passed, 0 failed
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <vkasan/linux.h>
@@ -440,6 +440,15 @@ static void kmem_cache_invalid_free(void)
 	kmem_cache_destroy(c);
 }
 
+// CHECK-LABEL: case kmem_cache_double_destroy
+// CHECK: BUG: KASAN: double-free
+static void kmem_cache_double_destroy(void)
+{
+	struct kmem_cache *c = cache(200);
+	kmem_cache_destroy(c);
+	kmem_cache_destroy(c);
+}
+
 // CHECK-LABEL: case kmem_cache_accounted
 // CHECK-NOT: BUG: KASAN
 static void ctor(void *p)
@@ -534,6 +543,7 @@ int main(void)
 	RUN(kmem_cache_oob, 1);
 	RUN(kmem_cache_double_free, 1);
 	RUN(kmem_cache_invalid_free, 1);
+	RUN(kmem_cache_double_destroy, 1);
 	RUN(kmem_cache_accounted, 0);
 	RUN(kasan_atomics, 1);
 	RUN(kvmalloc_oob, 1);
