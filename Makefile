@@ -40,7 +40,9 @@ IPREFIX := $(abspath $(PREFIX))
 # no runtime object may reference these names.  An engineer adding an
 # interceptor adds its name here; rt-check fails the build otherwise.
 RT_FORBIDDEN := memset memcpy memmove strlen strcpy malloc free calloc realloc \
-	mmap mmap64 munmap mremap mprotect madvise sigaction signal
+	mmap mmap64 munmap mremap mprotect madvise sigaction signal \
+	posix_memalign aligned_alloc memalign valloc pvalloc reallocarray \
+	malloc_usable_size _Znwm _Znam _ZdlPv _ZdaPv
 RT_CHECK := $(B)/obj/rt-check.stamp
 
 # The layout's one source of truth: the shadow offset the wrapper gives
@@ -141,6 +143,8 @@ install: all
 		$(DESTDIR)$(IPREFIX)/bin $(DESTDIR)$(IPREFIX)/share/man/man1 \
 		$(DESTDIR)$(IPREFIX)/share/man/man7
 	install -m 644 include/vkasan.h $(DESTDIR)$(IPREFIX)/include/
+	install -d $(DESTDIR)$(IPREFIX)/include/vkasan
+	install -m 644 include/vkasan/linux.h $(DESTDIR)$(IPREFIX)/include/vkasan/
 	install -m 644 $(LIB_A) $(DESTDIR)$(IPREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(IPREFIX)/lib/
 	install -m 644 $(INLINE_O) $(INLINE_SO_O) $(EXPORTS) $(DESTDIR)$(IPREFIX)/lib/

@@ -47,6 +47,7 @@ static struct {
 	uint64_t live_bytes, lazy_bytes, purges; /* under the lock */
 	uint64_t meta_in_use;    /* areas handed out by meta_alloc (lock) */
 	uint64_t alloc_failures; /* atomic only: counted with or without the lock */
+	uint64_t heap_areas, heap_bytes; /* busy mappings of the heap (SLAB, LARGE) */
 } st;
 
 /* Free space may hold old data: decommit=0, or a decommit failed.  Then a
@@ -54,6 +55,13 @@ static struct {
 static bool dirty_free;
 
 #define AREA(n) ((struct vki_area *)(n))
+
+/* The heap's mappings are counted apart: vk_get_stats's live_* are the
+ * program's mappings, the heap has fields of its own. */
+static bool heap_owned(const struct vki_area *a)
+{
+	return a->owner == VKI_OWNER_SLAB || a->owner == VKI_OWNER_LARGE;
+}
 
 /* ---------------------------------------------------------------- metadata */
 
@@ -385,6 +393,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_init();
 	if (!vki_arena_base)
 		return;
+	vki_heap_drain(); /* quarantine out, empty slabs back: before our lock (order) */
 	vki_arena_lock();
 	purge_locked();
 	vki_arena_unlock();
@@ -465,6 +474,10 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 	a->settling = req->shadow;
 	vki_tree_insert(&busy_tree, &a->node);
 	st.live_bytes += size;
+	if (heap_owned(a)) {
+		st.heap_areas++;
+		st.heap_bytes += size;
+	}
 }
 
 /* Step 4, unpoison (no lock): the windows are backed and filled, and no
@@ -526,6 +539,10 @@ static void area_unpublish(struct vki_area *a, uint32_t stack)
 {
 	vki_tree_remove(&busy_tree, &a->node);
 	st.live_bytes -= a->size;
+	if (heap_owned(a)) {
+		st.heap_areas--;
+		st.heap_bytes -= a->size;
+	}
 	if (vki_opt.shadow && !a->noshadow)
 		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
 	a->free_stack = stack;
@@ -717,6 +734,27 @@ uintptr_t vki_arena_committed_end(void)
 	return committed_end;
 }
 
+/* Backed shadow pages of windows that a live heap mapping intersects
+ * (lock held). */
+static uint64_t heap_windows(void)
+{
+	uint64_t n = 0;
+	uintptr_t last = 0; /* one past the last window counted */
+	for (struct vki_node *x = vki_tree_first(&busy_tree); x; x = vki_tree_next(&busy_tree, x)) {
+		if (!heap_owned(AREA(x)))
+			continue;
+		uintptr_t s = VKI_ROUND_DOWN(x->key, VKI_WINDOW_SIZE);
+		if (s < last)
+			s = last;
+		uintptr_t e = VKI_ROUND_UP(AREA(x)->end, VKI_WINDOW_SIZE);
+		if (s < e)
+			n += vki_shadow_count_present(s, e); /* one shadow page per window */
+		if (e > last)
+			last = e;
+	}
+	return n;
+}
+
 VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 {
 	vki_init();
@@ -724,8 +762,10 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	if (!vki_arena_base)
 		return;
 	vki_arena_lock();
-	out->live_areas = busy_tree.count;
-	out->live_bytes = st.live_bytes;
+	out->live_areas = busy_tree.count - st.heap_areas; /* the heap's apart */
+	out->live_bytes = st.live_bytes - st.heap_bytes;
+	out->heap_mappings = st.heap_areas;
+	out->heap_shadow_pages = heap_windows();
 	out->lazy_areas = lazy_tree.count;
 	out->lazy_bytes = st.lazy_bytes;
 	out->free_regions = free_tree.count;
@@ -740,6 +780,7 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	out->arena_size = vki_arena_end - vki_arena_base;
 	out->arena_committed = committed_end - vki_arena_base;
 	vki_arena_unlock();
+	vki_heap_stats(out);
 	out->reports = vki_report_count();
 }
 

@@ -15,6 +15,14 @@
  *   7  fork         the fork handler below
  *   8  note         verbosity>=1: the start-up line (options.c)
  *
+ * The heap (slab.c) is not a step: malloc.c sets it up right after this,
+ * from the first malloc (or its constructor, whichever comes first), once
+ * the options say heap=1.  vki_init itself never calls malloc, but the C
+ * library may while it runs (dlsym of a name that is not there builds an
+ * error message with malloc): such calls, made by the thread that is in
+ * here (vki_self()->in_init), are served from malloc.c's start-up buffer
+ * instead of waiting for init_lock, which that thread holds.
+ *
  * One runtime per process: a copy of it that finds another one already in
  * the global scope stays idle (see another_runtime).  At exit, after every
  * other destructor: the verbosity summary and fail_on_report (init_at_exit).
@@ -78,6 +86,7 @@ void vki_init(void)
 	if (VKI_LIKELY(__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2))
 		return;
 	pthread_mutex_lock(&init_lock);
+	vki_self()->in_init = true;
 	if (init_state == 0 && another_runtime()) {
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE); /* idle copy */
 	} else if (init_state == 0) {
@@ -94,6 +103,7 @@ void vki_init(void)
 		vki_options_startup_note();
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	}
+	vki_self()->in_init = false;
 	pthread_mutex_unlock(&init_lock);
 }
 
