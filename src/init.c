@@ -30,6 +30,7 @@
  * fork(): the child has only the forking thread, so every lock another
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
  * across system calls) is taken before fork and released on both sides;
+ * so are the heap's locks (slab.c, quarantine.c), before it (lock order);
  * the spinlocks (report #2, depot #4) are never held across a fork by the
  * forking thread outside a report, and are reset in the child.  One handler,
  * calling each subsystem in lock order.
@@ -43,12 +44,14 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
 
 static void fork_prepare(void)
 {
+	vki_heap_lock_all(); /* quarantine, caches, large objects, headers */
 	vki_arena_lock();
 }
 
 static void fork_parent(void)
 {
 	vki_arena_unlock();
+	vki_heap_unlock_all();
 }
 
 static void fork_child(void)
@@ -57,6 +60,7 @@ static void fork_child(void)
 	vki_report_after_fork_child();
 	vki_arena_after_fork_child();
 	vki_depot_after_fork_child();
+	vki_heap_after_fork_child();
 }
 
 /*

@@ -35,16 +35,49 @@ static int mode;
 static __thread int starting __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * The heap serves malloc only when ours is the process's malloc: the one
+ * the program's own search list resolves (a program linked with the static
+ * runtime and its exports list, libvkasan.so linked in or preloaded).  When
+ * libvkasan.so arrives later, by dlopen() of an instrumented library into a
+ * plain program, libc's malloc already owns memory and keeps serving the
+ * program and libc; a call that still reaches ours (a library bound to it
+ * with RTLD_DEEPBIND) must then not mix allocators - free() of libc's block
+ * would be a false invalid-free - so the heap stays off and everything goes
+ * to libc (heap=0).  The same holds for a program linked with the static
+ * runtime that does not export it: libc's own calls go to libc.  The
+ * program's search list, not RTLD_DEFAULT: under RTLD_DEEPBIND our own
+ * lookups would find ourselves first.  (dlopen(NULL) returns the program's
+ * handle and dlsym of a name that exists does not allocate.)
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes" /* only its address is used */
+#endif
+extern void *vki_malloc_self(size_t size) __attribute__((alias("malloc"), visibility("hidden")));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+static bool ours_is_the_malloc(void)
+{
+	void *prog = dlopen(NULL, RTLD_LAZY | RTLD_NOLOAD);
+	return prog && dlsym(prog, "malloc") == (void *)vki_malloc_self;
+}
+
 static VKI_NOINLINE int start(void)
 {
 	if (starting || !__environ || vki_self()->in_init)
 		return MODE_BOOT; /* the runtime is starting on this thread (init.c) */
 	starting = 1;
 	vki_init();
+	/* Asked before start_lock: dlopen takes the loader's lock, which a
+	 * thread waiting for start_lock from inside the loader may hold. */
+	bool ours = vki_opt.heap && ours_is_the_malloc();
 	pthread_mutex_lock(&start_lock);
 	if (!mode) {
 		/* heap=0: the heap is set up only if kmalloc & co. are used */
-		bool ok = vki_opt.heap && vki_heap_setup();
+		bool ok = ours && vki_heap_setup();
 		__atomic_store_n(&mode, ok ? MODE_HEAP : MODE_LIBC, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&start_lock);

@@ -17,34 +17,34 @@
 #define BATCH_BYTES (1UL << 20)
 #define CHUNK (256UL << 10)
 
-struct batch {
-	struct batch *next;
+struct vki_qbatch {
+	struct vki_qbatch *next;
 	uint32_t n;
 	size_t bytes;
 	void *obj[BATCH_OBJS];
 };
 
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
-static struct batch *head, *tail; /* oldest first */
+static struct vki_qbatch *head, *tail; /* oldest first */
 static size_t qbytes;              /* bytes in the global queue */
-static struct batch *pool;         /* free batches (under qlock) */
+static struct vki_qbatch *pool;         /* free batches (under qlock) */
 
-static __thread struct {
-	struct batch *b;
-	bool dead; /* thread exited: frees go to the global queue directly */
-} qt __attribute__((tls_model("initial-exec")));
+/* This thread's open batch is vki_self()->quarantine_batch (thread.c);
+ * after its exit hook (heap_dead) its frees go to the global queue. */
+#define QT_B (vki_self()->quarantine_batch)
+#define QT_DEAD (vki_self()->heap_dead)
 
-static struct batch *batch_new(void)
+static struct vki_qbatch *batch_new(void)
 {
 	pthread_mutex_lock(&qlock);
 	if (!pool) {
-		struct batch *c = vki_os_map_anywhere(CHUNK, VKI_OS_META);
+		struct vki_qbatch *c = vki_os_map_anywhere(CHUNK, VKI_OS_META);
 		for (size_t i = 0; c && i < CHUNK / sizeof(*c); i++) {
 			c[i].next = pool;
 			pool = &c[i];
 		}
 	}
-	struct batch *b = pool;
+	struct vki_qbatch *b = pool;
 	if (b)
 		pool = b->next;
 	pthread_mutex_unlock(&qlock);
@@ -57,10 +57,10 @@ static struct batch *batch_new(void)
 }
 
 /* Objects of the batches in list back to their slabs; batches to the pool. */
-static void recycle(struct batch *list)
+static void recycle(struct vki_qbatch *list)
 {
 	while (list) {
-		struct batch *b = list;
+		struct vki_qbatch *b = list;
 		list = b->next;
 		for (uint32_t i = 0; i < b->n; i++)
 			vki_heap_recycle(b->obj[i]);
@@ -72,9 +72,9 @@ static void recycle(struct batch *list)
 }
 
 /* Append b (may be NULL) and take what is over budget (all when drain). */
-static void push(struct batch *b, bool drain)
+static void push(struct vki_qbatch *b, bool drain)
 {
-	struct batch *out = NULL, **outp = &out;
+	struct vki_qbatch *out = NULL, **outp = &out;
 	pthread_mutex_lock(&qlock);
 	if (b) {
 		b->next = NULL;
@@ -86,7 +86,7 @@ static void push(struct batch *b, bool drain)
 		qbytes += b->bytes;
 	}
 	while (head && (drain || qbytes > vki_opt.quarantine_size)) {
-		struct batch *o = head;
+		struct vki_qbatch *o = head;
 		head = o->next;
 		if (!head)
 			tail = NULL;
@@ -105,38 +105,38 @@ void vki_quarantine_put(void *obj, size_t bytes)
 		vki_heap_recycle(obj);
 		return;
 	}
-	struct batch *b = qt.b;
+	struct vki_qbatch *b = QT_B;
 	if (!b) {
 		b = batch_new();
 		if (!b) { /* no memory for the batch: no quarantine for this one */
 			vki_heap_recycle(obj);
 			return;
 		}
-		if (!qt.dead)
-			qt.b = b;
+		if (!QT_DEAD)
+			QT_B = b;
 	}
 	b->obj[b->n++] = obj;
 	b->bytes += bytes;
 	size_t limit = vki_opt.quarantine_size / 16 < BATCH_BYTES ? vki_opt.quarantine_size / 16
 								   : BATCH_BYTES;
-	if (qt.dead || b->n == BATCH_OBJS || b->bytes >= limit) {
-		qt.b = NULL;
+	if (QT_DEAD || b->n == BATCH_OBJS || b->bytes >= limit) {
+		QT_B = NULL;
 		push(b, false);
 	}
 }
 
 void vki_quarantine_drain(void)
 {
-	struct batch *b = qt.b;
-	qt.b = NULL;
+	struct vki_qbatch *b = QT_B;
+	QT_B = NULL;
 	push(b, true);
 }
 
 void vki_quarantine_thread_exit(void)
 {
-	struct batch *b = qt.b;
-	qt.b = NULL;
-	qt.dead = true;
+	struct vki_qbatch *b = QT_B;
+	QT_B = NULL;
+	QT_DEAD = true;
 	if (b)
 		push(b, false);
 }

@@ -195,12 +195,47 @@ struct mag {
 	uintptr_t obj[MAG_MAX];
 };
 
-static __thread struct {
+/*
+ * A thread's magazines live outside TLS (several KiB: as initial-exec TLS
+ * they would make a late dlopen() of libvkasan.so fail for want of static
+ * TLS space).  struct vki_thread points at them; they are mapped on the
+ * thread's first use of the heap and go back to this pool at its exit
+ * (under hdr_lock).
+ */
+struct vki_heap_mags {
 	struct mag mag[NCLASSES];
-	bool registered, dead;
-} tc __attribute__((tls_model("initial-exec")));
+	struct vki_heap_mags *next; /* in the pool */
+};
+static struct vki_heap_mags *mags_pool;
 
-static pthread_key_t thread_key;
+static struct vki_heap_mags *mags_get(void)
+{
+	pthread_mutex_lock(&hdr_lock);
+	if (!mags_pool) {
+		size_t len = 64UL << 10;
+		struct vki_heap_mags *c = vki_os_map_anywhere(len, VKI_OS_META);
+		for (size_t i = 0; c && i < len / sizeof(*c); i++) {
+			c[i].next = mags_pool;
+			mags_pool = &c[i];
+		}
+	}
+	struct vki_heap_mags *m = mags_pool;
+	if (m)
+		mags_pool = m->next;
+	pthread_mutex_unlock(&hdr_lock);
+	if (m)
+		vki_fill(m, 0, sizeof(*m)); /* mapped zero; reused ones were flushed */
+	return m;
+}
+
+static void mags_put(struct vki_heap_mags *m)
+{
+	pthread_mutex_lock(&hdr_lock);
+	m->next = mags_pool;
+	mags_pool = m;
+	pthread_mutex_unlock(&hdr_lock);
+}
+
 uint64_t vki_slab_ready; /* heap usable */
 
 static uint32_t mag_cap(const struct vki_kcache *c)
@@ -369,21 +404,31 @@ static void cache_put_many(struct vki_kcache *c, const uintptr_t *obj, uint32_t 
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void flush_mags(void)
+static void flush_mags(struct vki_heap_mags *tm)
 {
 	for (int i = 0; i < NCLASSES; i++) {
-		struct mag *m = &tc.mag[i];
+		struct mag *m = &tm->mag[i];
 		if (m->n)
 			cache_put_many(&kmalloc_caches[i], m->obj, m->n);
 		m->n = 0;
 	}
 }
 
-static void thread_exit(void *unused)
+/* thread.c's exit hook: the magazines back to their caches, the open
+ * quarantine batch to the global queue. */
+void vki_heap_thread_exit(void)
 {
-	flush_mags();
+	struct vki_thread *t = vki_self();
+	if (!t->heap_entered)
+		return;
+	t->heap_dead = true; /* later frees of this thread go straight to the global lists */
+	struct vki_heap_mags *m = t->heap_mags;
+	t->heap_mags = NULL;
+	if (m) {
+		flush_mags(m);
+		mags_put(m);
+	}
 	vki_quarantine_thread_exit();
-	tc.dead = true; /* later frees of this thread go straight to the global queue */
 }
 
 /* ---------------------------------------------------------------- init */
@@ -391,17 +436,9 @@ static void thread_exit(void *unused)
 struct vki_slab *vki_slab_large; /* live and quarantined large objects */
 pthread_mutex_t vki_slab_large_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void fork_prepare(void)
-{
-	vki_heap_lock_all();
-}
-
-static void fork_parent(void)
-{
-	vki_heap_unlock_all();
-}
-
-static void fork_child(void)
+/* init.c's fork handler: before fork it took vki_heap_lock_all (then the
+ * arena lock); in the child every heap lock is made new. */
+void vki_heap_after_fork_child(void)
 {
 	/* Other threads are gone; their magazines and batches stay out. */
 	vki_quarantine_after_fork_child();
@@ -452,10 +489,6 @@ static bool setup_locked(void)
 			i++;
 		small_index[k] = (uint8_t)i;
 	}
-	pthread_key_create(&thread_key, thread_exit);
-	/* Registered after the arena's handlers: prepare handlers run in
-	 * reverse order, so the heap's locks are taken before the arena's. */
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	__atomic_store_n(&vki_slab_ready, 1, __ATOMIC_RELEASE);
 	return true;
 }
@@ -519,11 +552,13 @@ static void large_give_back(struct vki_slab *s)
  * hand back its magazines and quarantine batch. */
 static inline void thread_enter(void)
 {
-	if (VKI_UNLIKELY(!tc.registered)) {
-		tc.registered = true;
-		pthread_setspecific(thread_key, (void *)1);
-		vki_signal_thread_init();
-		vki_task_note();
+	struct vki_thread *t = vki_self();
+	if (VKI_UNLIKELY(!t->heap_entered)) {
+		t->heap_entered = true;
+		vki_thread_enter(); /* its signal stack */
+		vki_thread_note();  /* its exit hook: vki_heap_thread_exit */
+		if (!t->heap_dead)
+			t->heap_mags = mags_get(); /* NULL: no magazines, locked path */
 	}
 }
 
@@ -542,8 +577,9 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 	}
 	thread_enter();
 	uintptr_t slot = 0;
-	if (c->cls >= 0 && !tc.dead) {
-		struct mag *m = &tc.mag[c->cls];
+	struct vki_heap_mags *tm = vki_self()->heap_mags;
+	if (c->cls >= 0 && tm) {
+		struct mag *m = &tm->mag[c->cls];
 		if (VKI_UNLIKELY(!m->n)) {
 			pthread_mutex_lock(&c->lock);
 			m->n = cache_take(c, m->obj, mag_cap(c) / 2 + 1);
@@ -789,7 +825,8 @@ void vki_heap_drain(void)
 {
 	if (!__atomic_load_n(&vki_slab_ready, __ATOMIC_ACQUIRE))
 		return;
-	flush_mags();
+	if (vki_self()->heap_mags) /* this thread's; other threads keep theirs */
+		flush_mags(vki_self()->heap_mags);
 	vki_quarantine_drain();
 }
 

@@ -142,6 +142,15 @@ struct vki_thread {
 	uint8_t heap_mismatch_kind; /* slab.c: alloc-dealloc-mismatch report
 				     * being made: 1 + how it is freed
 				     * (enum vki_alloc_kind); 0: none */
+	/* The heap (slab.c, quarantine.c): this thread's magazines (mapped
+	 * on first use, back to a pool at exit: TLS stays small, so that
+	 * libvkasan.so can still be dlopen()ed) and its open quarantine
+	 * batch; heap_dead: the exit hook ran, later frees (other
+	 * destructors) skip the per-thread caches. */
+	struct vki_heap_mags *heap_mags;
+	struct vki_qbatch *quarantine_batch;
+	bool heap_entered;
+	bool heap_dead;
 	/*
 	 * Per-thread caches of owners of memory to come (slab magazines,
 	 * the thread's stack allocation, fiber bookkeeping) go here, each
@@ -860,15 +869,20 @@ struct vki_kcache *vki_kcache_create(const char *name, size_t size, size_t align
 				     void (*ctor)(void *));
 int vki_kcache_destroy(struct vki_kcache *c); /* 0; 1: objects live; -1: destroyed before */
 size_t vki_kcache_size(const struct vki_kcache *c);
-/* fork() */
+/* fork() (init.c's handler): every heap lock, the quarantine's first,
+ * taken before the arena lock; made new in the child. */
 void vki_heap_lock_all(void);
 void vki_heap_unlock_all(void);
+void vki_heap_after_fork_child(void);
 
 /* quarantine.c: freed objects wait here (FIFO, quarantine_size bytes)
  * before their memory is reused. */
 void vki_quarantine_put(void *obj, size_t bytes);
 void vki_quarantine_drain(void);
 void vki_quarantine_thread_exit(void);
+/* slab.c: thread.c's exit hook calls it (no-op for a thread that never
+ * used the heap). */
+void vki_heap_thread_exit(void);
 size_t vki_quarantine_bytes(void);
 void vki_quarantine_lock(void);
 void vki_quarantine_unlock(void);
