@@ -71,6 +71,16 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *   1  init_lock   (init.c)     start-up order, init_state               yes (mmap)
  *   2  report lock (report.c)   one report at a time: the report stream,  yes (write,
  *      vki_spin                 symbolizer process, peek cache            symbolizer)
+ *  2.1 start_lock  (malloc.c)  the heap's start (boot/heap/libc mode)   yes (setup)
+ *  2.2 setup_lock  (slab.c)    the heap's one-time setup                yes (mmap)
+ *  2.3 qlock  (quarantine.c)   the global quarantine FIFO, batch pool   yes (mmap)
+ *  2.4 caches list (slab.c)    the list of caches                       no
+ *  2.5 cache lock (slab.c)     one per cache, in list order: its slabs  yes (arena
+ *                              and free lists                            calls)
+ *  2.6 large lock (slab.c)     the large-object list                    yes (arena)
+ *  2.7 hdr_lock   (slab.c)     slab headers, the magazine pool          yes (mmap)
+ *      (pthread mutexes; the heap calls into the arena under 2.5/2.6,
+ *      so they come before 3; a report never takes them)
  *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
  *      pthread mutex            pool, commit state, the presence bitmap   madvise)
  *                               writes, vki_shadow_stats, st.* but
@@ -84,7 +94,8 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  * thread already holds it (vki_self()->holding_arena: a report from inside
  * the arena, e.g. an invalid free).  The depot (4) is taken with or without
  * 3 held and takes nothing itself.  A report only try-locks 5 (dlopen may
- * be registering globals).  The fork handler (init.c) holds 3 across fork;
+ * be registering globals).  The fork handler (init.c) holds 2.3-2.7
+ * (vki_heap_lock_all) and 3 across fork; the heap's are made new in the child;
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
  * acquire publication), the depot's lookups, st.alloc_failures.
@@ -152,7 +163,7 @@ struct vki_thread {
 	bool heap_entered;
 	bool heap_dead;
 	/*
-	 * Per-thread caches of owners of memory to come (slab magazines,
+	 * Per-thread caches of owners of memory to come (
 	 * the thread's stack allocation, fiber bookkeeping) go here, each
 	 * owner one named field; their destructors are called from
 	 * thread_exit() in thread.c.

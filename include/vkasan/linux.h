@@ -22,6 +22,12 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------------------
+ * The heap section (slab.c, kmalloc.c): GFP flags, kmalloc & co.,
+ * kmem_cache, kvmalloc.  Other sections (vmalloc below; vmap & co.) keep
+ * their own marked blocks.
+ * ------------------------------------------------------------------------ */
+
 typedef unsigned int gfp_t;
 typedef unsigned int slab_flags_t;
 
@@ -88,6 +94,10 @@ void vk_kvfree(const void *p);
 #define kvmalloc_array(n, size, flags) vk_kcalloc((n), (size), (flags) & ~__GFP_ZERO)
 #define kvcalloc(n, size, flags) vk_kcalloc((n), (size), (flags) | __GFP_ZERO)
 #define kvfree(p) vk_kvfree(p)
+
+/* ----------------------------------------------- end of the heap section */
+
+/* ------------------------------------------------- the vmalloc section */
 
 #define vmalloc(size) vk_vmalloc(size)
 #define vzalloc(size) vk_vzalloc(size)

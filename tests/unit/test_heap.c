@@ -108,6 +108,14 @@ TEST(large_objects)
 	struct vk_stats s1 = settled();
 	EXPECT_EQ(s1.heap_mappings, s0.heap_mappings);
 	EXPECT_INVARIANTS();
+	/* A big malloc is the heap's own LARGE mapping in the arena, not a
+	 * program mapping routed by mmap.c (test_mmap's glibc case is heap=0). */
+	char *big = malloc(4 << 20);
+	struct vki_area_info ai;
+	EXPECT(big && vki_arena_describe((uintptr_t)big, &ai));
+	EXPECT_EQ(ai.owner, VKI_OWNER_LARGE);
+	EXPECT_EQ(vk_vmalloc_size(big), 0); /* not vk_vmalloc's either */
+	free(big);
 }
 
 /* Every allocation path under injected mmap failures: NULL with ENOMEM,
