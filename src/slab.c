@@ -640,7 +640,8 @@ void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t 
 	if (!s) {
 		struct vki_area_info ai;
 		bool lazy = vki_arena_describe(a, &ai) && ai.state == VKI_AREA_LAZY &&
-			    ai.owner != VKI_OWNER_VMALLOC && ai.start == a;
+			    (ai.owner == VKI_OWNER_SLAB || ai.owner == VKI_OWNER_LARGE) &&
+			    ai.start == a;
 		bad_free(a, lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE, pc, kind);
 		return;
 	}

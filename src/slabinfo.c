@@ -49,7 +49,7 @@ bool vki_heap_describe(uintptr_t addr, const struct vki_area_info *ai, uint8_t c
 		       bool present, struct vki_heap_desc *d)
 {
 	vki_fill(d, 0, sizeof(*d));
-	if (!ai || ai->owner == VKI_OWNER_VMALLOC)
+	if (!ai || (ai->owner != VKI_OWNER_SLAB && ai->owner != VKI_OWNER_LARGE))
 		return false;
 	struct vki_slab *s = ai->state == VKI_AREA_BUSY ? lookup(addr) : NULL;
 	if (!s || s->magic != HDR_MAGIC) {
@@ -291,8 +291,9 @@ static void verify_slab(struct hwalk *w, const struct vki_slab *s)
 static void verify_mapping(const struct vki_area *a, void *ctx)
 {
 	struct hwalk *w = ctx;
-	if (a->state != VKI_AREA_BUSY || a->owner == VKI_OWNER_VMALLOC)
-		return;
+	if (a->state != VKI_AREA_BUSY ||
+	    (a->owner != VKI_OWNER_SLAB && a->owner != VKI_OWNER_LARGE))
+		return; /* vmalloc's, the program's mmap mappings, ... */
 	w->mappings++;
 	struct vki_slab *s = lookup(a->node.key);
 	if (!s || s->magic != HDR_MAGIC || s->start != a->node.key ||

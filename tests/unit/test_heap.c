@@ -16,6 +16,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <vkasan/linux.h>
 
@@ -116,6 +117,25 @@ TEST(large_objects)
 	EXPECT_EQ(ai.owner, VKI_OWNER_LARGE);
 	EXPECT_EQ(vk_vmalloc_size(big), 0); /* not vk_vmalloc's either */
 	free(big);
+}
+
+/* The program's mmap mappings (owner MMAP, routed into the arena) beside
+ * the heap's: the heap's walk and describe leave them alone, the invariant
+ * walk still holds, and a free() of one is an invalid-free, not a
+ * double-free even once it is unmapped. */
+TEST(mmap_beside_heap)
+{
+	char *o = malloc(100);
+	char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vki_area_info ai;
+	EXPECT(m != MAP_FAILED && vki_arena_describe((uintptr_t)m, &ai));
+	EXPECT_EQ(ai.owner, VKI_OWNER_MMAP);
+	m[0] = 1;
+	EXPECT_INVARIANTS();
+	EXPECT_EQ(vki_heap_size(m), 0);
+	EXPECT_EQ(munmap(m, 3 * 4096), 0);
+	EXPECT_INVARIANTS();
+	free(o);
 }
 
 /* Every allocation path under injected mmap failures: NULL with ENOMEM,
