@@ -380,10 +380,11 @@ static long resident_shadow(void)
 	size_t nwin = st.arena_committed >> 15;
 	if (!nwin)
 		return 0;
-	/* Not malloc: a new heap slab would add shadow pages of its own. */
-	unsigned char *vec = mmap(NULL, nwin, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (vec == MAP_FAILED)
+	/* Neither malloc (a new heap slab) nor mmap (routed into the arena,
+	 * mmap.c) - both would add shadow pages of their own: a static
+	 * vector, enough for 32 GiB of committed arena. */
+	static unsigned char vec[1 << 20];
+	if (nwin > sizeof(vec))
 		return -1;
 	uintptr_t sh = (st.arena_base >> 3) + 0x7fff8000UL;
 	long n = 0;
@@ -392,7 +393,6 @@ static long resident_shadow(void)
 	else
 		for (size_t i = 0; i < nwin; i++)
 			n += vec[i] & 1;
-	munmap(vec, nwin);
 	return n;
 }
 
