@@ -80,6 +80,13 @@ struct vk_stats {
 	uint64_t arena_base;                   /* first address of the arena */
 	uint64_t arena_size;                   /* bytes of address space in it */
 	uint64_t arena_committed;              /* bytes of the arena usable now */
+	/* The heap (malloc, new, kmalloc): live_areas and live_bytes above
+	 * count vk_vmalloc's mappings only. */
+	uint64_t heap_mappings;                /* slabs and large objects */
+	uint64_t heap_shadow_pages;            /* shadow pages of their windows */
+	uint64_t heap_objects;                 /* objects allocated, not freed */
+	uint64_t heap_bytes;                   /* their requested sizes */
+	uint64_t heap_quarantine_bytes;        /* freed, held in quarantine */
 };
 
 /* Snapshot of the counters above. */
@@ -167,6 +174,13 @@ void *vk_vmap(struct vk_page *const *pages, size_t n);
 void vk_vunmap(const void *addr);
 void *vk_vm_map_ram(struct vk_page *const *pages, size_t n);
 void vk_vm_unmap_ram(const void *addr, size_t n);
+
+/*
+ * Optional: a program that defines this function gives its own default
+ * options in the VKASAN_OPTIONS syntax, read before $VKASAN_OPTIONS (which
+ * wins).  With libvkasan.so, the program must export it (-rdynamic).
+ */
+const char *vk_default_options(void);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,7 @@ static struct {
 	uint64_t alloc_failures; /* atomic only: counted with or without the lock */
 	uint64_t lazy_shadow_live; /* live stacks with lazily backed windows (lock;
 				    * read unlocked as a hint) */
+	uint64_t heap_areas, heap_bytes; /* busy mappings of the heap (SLAB, LARGE) */
 } st;
 
 /* Stacks: "lazily backed windows" below. */
@@ -64,6 +65,13 @@ static int place_markers(struct vki_area *a, const size_t *off, int n);
 static bool dirty_free;
 
 #define AREA(n) ((struct vki_area *)(n))
+
+/* The heap's mappings are counted apart: vk_get_stats's live_* are the
+ * program's mappings, the heap has fields of its own. */
+static bool heap_owned(const struct vki_area *a)
+{
+	return a->owner == VKI_OWNER_SLAB || a->owner == VKI_OWNER_LARGE;
+}
 
 /* ---------------------------------------------------------------- metadata */
 
@@ -399,6 +407,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_init();
 	if (!vki_arena_base)
 		return;
+	vki_heap_drain(); /* quarantine out, empty slabs back: before our lock (order) */
 	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
 	purge_locked();
@@ -486,6 +495,10 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 	st.live_bytes += size;
 	if (has_lazy_windows(a))
 		st.lazy_shadow_live++;
+	if (heap_owned(a)) {
+		st.heap_areas++;
+		st.heap_bytes += size;
+	}
 }
 
 /* Step 4, unpoison (no lock): the windows are backed and filled, and no
@@ -560,6 +573,10 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 	st.live_bytes -= a->size;
 	if (has_lazy_windows(a))
 		st.lazy_shadow_live--;
+	if (heap_owned(a)) {
+		st.heap_areas--;
+		st.heap_bytes -= a->size;
+	}
 	if (vki_opt.shadow && !a->noshadow) {
 		if (has_lazy_windows(a))
 			lazy_poison(a);
@@ -943,6 +960,27 @@ uintptr_t vki_arena_committed_end(void)
 	return committed_end;
 }
 
+/* Backed shadow pages of windows that a live heap mapping intersects
+ * (lock held). */
+static uint64_t heap_windows(void)
+{
+	uint64_t n = 0;
+	uintptr_t last = 0; /* one past the last window counted */
+	for (struct vki_node *x = vki_tree_first(&busy_tree); x; x = vki_tree_next(&busy_tree, x)) {
+		if (!heap_owned(AREA(x)))
+			continue;
+		uintptr_t s = VKI_ROUND_DOWN(x->key, VKI_WINDOW_SIZE);
+		if (s < last)
+			s = last;
+		uintptr_t e = VKI_ROUND_UP(AREA(x)->end, VKI_WINDOW_SIZE);
+		if (s < e)
+			n += vki_shadow_count_present(s, e); /* one shadow page per window */
+		if (e > last)
+			last = e;
+	}
+	return n;
+}
+
 VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 {
 	vki_init();
@@ -950,8 +988,10 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	if (!vki_arena_base)
 		return;
 	vki_arena_lock();
-	out->live_areas = busy_tree.count;
-	out->live_bytes = st.live_bytes;
+	out->live_areas = busy_tree.count - st.heap_areas; /* the heap's apart */
+	out->live_bytes = st.live_bytes - st.heap_bytes;
+	out->heap_mappings = st.heap_areas;
+	out->heap_shadow_pages = heap_windows();
 	out->lazy_areas = lazy_tree.count;
 	out->lazy_bytes = st.lazy_bytes;
 	out->free_regions = free_tree.count;
@@ -966,6 +1006,7 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	out->arena_size = vki_arena_end - vki_arena_base;
 	out->arena_committed = committed_end - vki_arena_base;
 	vki_arena_unlock();
+	vki_heap_stats(out);
 	out->reports = vki_report_count();
 }
 

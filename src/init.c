@@ -15,14 +15,23 @@
  *   7  fork         the fork handler below
  *   8  note         verbosity>=1: the start-up line (options.c)
  *
+ * The heap (slab.c) is not a step: malloc.c sets it up right after this,
+ * from the first malloc (or its constructor, whichever comes first), once
+ * the options say heap=1.  vki_init itself never calls malloc, but the C
+ * library may while it runs (dlsym of a name that is not there builds an
+ * error message with malloc): such calls, made by the thread that is in
+ * here (vki_self()->in_init), are served from malloc.c's start-up buffer
+ * instead of waiting for init_lock, which that thread holds.
+ *
  * One runtime per process: a copy of it that finds another one already in
  * the global scope stays idle (see another_runtime).  At exit, after every
  * other destructor: the verbosity summary and fail_on_report (init_at_exit).
  *
  * fork(): the child has only the forking thread, so every lock another
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
- * across system calls) is taken before fork and released on both sides,
- * and so are the vmap (#7) and poison (#8) mutexes after it;
+ * across system calls) is taken before fork and released on both sides;
+ * so are the heap's locks (slab.c, quarantine.c), before it (lock order),
+ * and the vmap (#7) and poison (#8) mutexes after it;
  * the spinlocks (report #2, depot #4) are never held across a fork by the
  * forking thread outside a report, and are reset in the child; the stack
  * lock (#6, stack.c's lists) is taken before fork too (after the arena
@@ -38,6 +47,7 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
 
 static void fork_prepare(void)
 {
+	vki_heap_lock_all();       /* #2.1-2.7: quarantine, caches, large objects, headers */
 	vki_arena_lock();          /* #3 */
 	vki_stack_fork_prepare();  /* #6 */
 	vki_vmap_fork_prepare();   /* #7 */
@@ -50,6 +60,7 @@ static void fork_parent(void)
 	vki_vmap_fork_parent();
 	vki_stack_fork_parent();
 	vki_arena_unlock();
+	vki_heap_unlock_all();
 }
 
 static void fork_child(void)
@@ -61,6 +72,7 @@ static void fork_child(void)
 	vki_depot_after_fork_child();
 	vki_vmap_fork_child();   /* its own memfd for new frames */
 	vki_poison_fork_child();
+	vki_heap_after_fork_child();
 }
 
 /*
@@ -90,6 +102,7 @@ void vki_init(void)
 	if (VKI_LIKELY(__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2))
 		return;
 	pthread_mutex_lock(&init_lock);
+	vki_self()->in_init = true;
 	if (init_state == 0 && another_runtime()) {
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE); /* idle copy */
 	} else if (init_state == 0) {
@@ -106,6 +119,7 @@ void vki_init(void)
 		vki_options_startup_note();
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	}
+	vki_self()->in_init = false;
 	pthread_mutex_unlock(&init_lock);
 }
 

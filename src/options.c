@@ -250,8 +250,13 @@ void vki_options_parse(const char *s)
 	}
 }
 
+/* A program may define it to set its own defaults (VKASAN_OPTIONS wins). */
+__attribute__((weak)) const char *vk_default_options(void);
+
 void vki_options_init(void)
 {
+	if (vk_default_options)
+		vki_options_parse(vk_default_options());
 	vki_options_parse(getenv("VKASAN_OPTIONS"));
 	if (vki_opt.stack_depth < 1 || vki_opt.stack_depth > 64) {
 		vki_printf("vkasan: warning: stack_depth must be 1..64; using 32\n");

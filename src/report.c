@@ -57,6 +57,8 @@ static bool peek_ok;
 /* The owners of memory and their hooks, indexed by enum vki_owner. */
 static const struct vki_owner_ops *const owners[VKI_OWNER_COUNT] = {
 	[VKI_OWNER_VMALLOC] = &vki_vmalloc_ops,
+	[VKI_OWNER_SLAB] = &vki_heap_ops,
+	[VKI_OWNER_LARGE] = &vki_heap_ops,
 	[VKI_OWNER_MMAP] = &vki_mmap_ops,
 	[VKI_OWNER_STACK] = &vki_stack_ops,
 	[VKI_OWNER_VMAP] = &vki_vmap_ops,
@@ -335,7 +337,9 @@ static void describe(struct vki_desc *d)
 		d->bad = VKI_ROUND_DOWN(d->addr, VKI_GRANULE);
 		d->bad_byte = d->addr;
 		d->present = vki_in_arena(d->addr) && vki_report_peek(d->bad, &d->code);
-		d->bug_type = d->kind == VKI_BUG_DOUBLE_FREE ? "double-free" : "invalid-free";
+		d->bug_type = d->kind == VKI_BUG_DOUBLE_FREE		? "double-free"
+			      : d->kind == VKI_BUG_ALLOC_DEALLOC_MISMATCH ? "alloc-dealloc-mismatch"
+									  : "invalid-free";
 	}
 	if (owners[d->owner]->describe)
 		owners[d->owner]->describe(d);
@@ -421,7 +425,9 @@ void vki_report_free(uintptr_t addr, enum vki_free_bug bug, uintptr_t pc)
 	int n = trace_from(pc, frames, vki_stack_capture(frames, MAX_FRAMES, 0));
 	struct vki_desc d = {
 		.addr = addr,
-		.kind = bug == VKI_DOUBLE_FREE ? VKI_BUG_DOUBLE_FREE : VKI_BUG_INVALID_FREE,
+		.kind = bug == VKI_DOUBLE_FREE		    ? VKI_BUG_DOUBLE_FREE
+			: bug == VKI_ALLOC_DEALLOC_MISMATCH ? VKI_BUG_ALLOC_DEALLOC_MISMATCH
+							    : VKI_BUG_INVALID_FREE,
 	};
 	describe(&d);
 	print(&d, frames, n);

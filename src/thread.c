@@ -132,6 +132,7 @@ void vki_thread_altstack_enable(void)
 static void thread_exit(void *unused)
 {
 	task_file_name();
+	vki_heap_thread_exit(); /* magazines and quarantine batch back */
 	altstack_exit();
 }
 

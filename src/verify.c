@@ -92,6 +92,9 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 		expect_code(w, s, a->end, VKI_SHADOW_VMALLOC_INVALID, "freed mapping not poisoned");
 		return;
 	}
+	if (a->owner == VKI_OWNER_SLAB || a->owner == VKI_OWNER_LARGE)
+		return; /* the heap's: its objects' shadow is judged by vki_heap_verify;
+			 * vmalloc and mmap mappings are live for their requested bytes */
 	if (__atomic_load_n(&a->settling, __ATOMIC_ACQUIRE))
 		return; /* vk_vmalloc is unpoisoning it right now, without the lock */
 	if (a->owner == VKI_OWNER_STACK)
@@ -185,8 +188,9 @@ VKI_EXPORT int vk_check_invariants(void)
 	vki_init();
 	if (!vki_arena_base)
 		return 0;
+	int bad = vki_heap_verify(); /* takes the heap's locks, then the arena's */
 	vki_arena_lock();
-	int bad = vki_arena_verify();
+	bad += vki_arena_verify();
 	bad += vki_verify_shadow();
 	bad += vki_poison_verify();
 	vki_arena_unlock();

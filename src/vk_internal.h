@@ -72,6 +72,16 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *   1  init_lock   (init.c)     start-up order, init_state               yes (mmap)
  *   2  report lock (report.c)   one report at a time: the report stream,  yes (write,
  *      vki_spin                 symbolizer process, peek cache            symbolizer)
+ *  2.1 start_lock  (malloc.c)  the heap's start (boot/heap/libc mode)   yes (setup)
+ *  2.2 setup_lock  (slab.c)    the heap's one-time setup                yes (mmap)
+ *  2.3 qlock  (quarantine.c)   the global quarantine FIFO, batch pool   yes (mmap)
+ *  2.4 caches list (slab.c)    the list of caches                       no
+ *  2.5 cache lock (slab.c)     one per cache, in list order: its slabs  yes (arena
+ *                              and free lists                            calls)
+ *  2.6 large lock (slab.c)     the large-object list                    yes (arena)
+ *  2.7 hdr_lock   (slab.c)     slab headers, the magazine pool          yes (mmap)
+ *      (pthread mutexes; the heap calls into the arena under 2.5/2.6,
+ *      so they come before 3; a report never takes them)
  *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
  *      pthread mutex            pool, commit state, the presence bitmap   madvise)
  *                               writes, vki_shadow_stats, st.* but
@@ -95,7 +105,8 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  * is never taken with 3 held.  7 and 8 are taken after 3 (the invariant
  * walk holds 3 when it asks them) and never together; a report from a
  * thread holding one of them skips what it would say from it.  The fork
- * handler (init.c) holds 3, 6, 7 and 8 across fork;
+ * handler (init.c) holds 2.3-2.7 (vki_heap_lock_all), 3, 6, 7 and 8 across
+ * fork; the heap's are made new in the child;
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
  * acquire publication), the depot's lookups, st.alloc_failures.
@@ -160,8 +171,22 @@ struct vki_thread {
 		size_t size;
 		bool is_write;
 	} last_n;
+	bool in_init;           /* running vki_init: malloc.c serves this
+				 * thread's calls from its start-up buffer */
+	uint8_t heap_mismatch_kind; /* slab.c: alloc-dealloc-mismatch report
+				     * being made: 1 + how it is freed
+				     * (enum vki_alloc_kind); 0: none */
+	/* The heap (slab.c, quarantine.c): this thread's magazines (mapped
+	 * on first use, back to a pool at exit: TLS stays small, so that
+	 * libvkasan.so can still be dlopen()ed) and its open quarantine
+	 * batch; heap_dead: the exit hook ran, later frees (other
+	 * destructors) skip the per-thread caches. */
+	struct vki_heap_mags *heap_mags;
+	struct vki_qbatch *quarantine_batch;
+	bool heap_entered;
+	bool heap_dead;
 	/*
-	 * Per-thread caches of owners of memory to come (slab magazines,
+	 * Per-thread caches of owners of memory to come (
 	 * the thread's stack allocation, fiber bookkeeping) go here, each
 	 * owner one named field; their destructors are called from
 	 * thread_exit() in thread.c.
@@ -228,6 +253,8 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(fail_mmap_every, INT, 0, "fault injection: fail every Nth OS mapping call")  \
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
+	X(heap, BOOL, 1, "check malloc/free/new/delete (0: leave them to libc)")         \
+	X(quarantine_size, SIZE, 256UL << 20, "bytes of freed heap objects held back")  \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
 	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")         \
@@ -417,9 +444,9 @@ enum vki_area_state { VKI_AREA_FREE, VKI_AREA_BUSY, VKI_AREA_LAZY };
  * owners[], and one file holding its allocator and its hooks
  * (docs/DESIGN.md, "How to add an owner of memory").  In place:
  * VKI_OWNER_VMALLOC (vmalloc.c), VKI_OWNER_MMAP (the program's mappings,
- * mmap.c), VKI_OWNER_STACK (thread and fiber stacks, stack.c and fiber.c),
- * VKI_OWNER_VMAP (aliases of page frames, vmap.c).  Planned:
- * VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap).
+ * mmap.c), VKI_OWNER_SLAB and VKI_OWNER_LARGE (the heap, slab.c),
+ * VKI_OWNER_STACK (thread and fiber stacks, stack.c and fiber.c),
+ * VKI_OWNER_VMAP (aliases of page frames, vmap.c).
  */
 enum vki_owner {
 	VKI_OWNER_VMALLOC = 0, /* vk_vmalloc (vmalloc.c) */
@@ -505,7 +532,11 @@ int vki_arena_setup(void);
  * owner, is poisoned and quarantined (returns true); otherwise nothing is
  * freed and the caller reports (vki_area_free_bug says which bug).
  */
-enum vki_free_bug { VKI_DOUBLE_FREE, VKI_INVALID_FREE };
+enum vki_free_bug {
+	VKI_DOUBLE_FREE,
+	VKI_INVALID_FREE,
+	VKI_ALLOC_DEALLOC_MISMATCH, /* the heap: free() of new'd memory, ... */
+};
 void *vki_area_alloc(size_t size, size_t align, uint8_t owner, uint32_t stack);
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack);
 enum vki_free_bug vki_area_free_bug(uintptr_t addr);
@@ -737,6 +768,7 @@ enum vki_bug {
 	VKI_BUG_ACCESS,       /* a checked access or a fault */
 	VKI_BUG_DOUBLE_FREE,
 	VKI_BUG_INVALID_FREE,
+	VKI_BUG_ALLOC_DEALLOC_MISMATCH,
 };
 
 /*
@@ -777,6 +809,7 @@ struct vki_owner_ops {
 extern const struct vki_owner_ops vki_vmalloc_ops;   /* vmalloc.c */
 extern const struct vki_owner_ops vki_mmap_ops;      /* mmap.c */
 extern const struct vki_owner_ops vki_stack_ops;     /* stack.c */
+extern const struct vki_owner_ops vki_heap_ops;      /* slabinfo.c: SLAB, LARGE */
 /* vmalloc.c's print for any owner of a virtual mapping: the mapping, a
  * "how" line under "created by:" (NULL: none), stacks, offset. */
 void vki_report_vm_area(const struct vki_desc *d, const char *how);
@@ -850,6 +883,67 @@ bool vki_arch_fault_is_write(void *ucontext);
  * is one of the shapes inline checks use, finish it as if every byte read
  * said value, step over it, and return true. */
 bool vki_arch_finish_shadow_read(void *ucontext, uintptr_t fault, uint8_t value);
+
+/* ------------------------------------------------------------ slab.c */
+
+/*
+ * The heap: size-classed slabs and large objects, each an arena mapping
+ * (owner SLAB or LARGE); objects with KASAN generic redzones, metadata kept
+ * beside them, a quarantine (quarantine.c), malloc and friends (malloc.c).
+ */
+enum vki_alloc_kind { VKI_KIND_MALLOC, VKI_KIND_NEW, VKI_KIND_NEW_ARRAY, VKI_KIND_CACHE };
+struct vki_kcache; /* a cache: kmalloc-N, or one of kmem_cache_create */
+
+/* Allocate size bytes aligned to align (a power of two) from cache c, or
+ * from the kmalloc cache that fits (c NULL; large objects above 32 KiB).
+ * NULL when out of memory. */
+void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t kind,
+		     uint32_t stack);
+/* Free p allocated as kind (from cache c when not NULL): quarantined, or a
+ * report (double-free, invalid-free, alloc-dealloc-mismatch at pc). */
+void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t pc,
+		   uint32_t stack);
+/* Requested size of a live object, 0 when p is none. */
+size_t vki_heap_size(const void *p);
+/* p lies in a heap mapping (live or not): the heap answers for it. */
+bool vki_heap_owns(const void *p);
+/* Drain the quarantine and give empty slabs back (vk_purge). */
+void vki_heap_drain(void);
+/* The per-object walk of vk_check_invariants; returns problems. */
+int vki_heap_verify(void);
+/* Once, after vki_init (malloc.c starts it): false when there is no arena. */
+bool vki_heap_setup(void);
+/* malloc.c: start the runtime and set the heap up (kmalloc & co.). */
+bool vki_heap_start(void);
+void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes */
+/* ksize(): the whole slot becomes usable; its new size (0: not live). */
+size_t vki_heap_ksize(const void *p);
+/* krealloc() in place: true when p's slot holds new_size (shadow follows). */
+bool vki_heap_resize(const void *p, size_t new_size);
+struct vki_kcache *vki_kcache_create(const char *name, size_t size, size_t align,
+				     void (*ctor)(void *));
+int vki_kcache_destroy(struct vki_kcache *c); /* 0; 1: objects live; -1: destroyed before */
+size_t vki_kcache_size(const struct vki_kcache *c);
+/* fork() (init.c's handler): every heap lock, the quarantine's first,
+ * taken before the arena lock; made new in the child. */
+void vki_heap_lock_all(void);
+void vki_heap_unlock_all(void);
+void vki_heap_after_fork_child(void);
+
+/* quarantine.c: freed objects wait here (FIFO, quarantine_size bytes)
+ * before their memory is reused. */
+void vki_quarantine_put(void *obj, size_t bytes);
+void vki_quarantine_drain(void);
+void vki_quarantine_thread_exit(void);
+/* slab.c: thread.c's exit hook calls it (no-op for a thread that never
+ * used the heap). */
+void vki_heap_thread_exit(void);
+size_t vki_quarantine_bytes(void);
+void vki_quarantine_lock(void);
+void vki_quarantine_unlock(void);
+void vki_quarantine_after_fork_child(void);
+/* slab.c: an object leaves the quarantine. */
+void vki_heap_recycle(void *obj);
 
 /* ------------------------------------------------------------ verify.c */
 

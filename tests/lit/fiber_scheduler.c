@@ -169,7 +169,8 @@ int main(int argc, char **argv)
 	struct vk_stats st;
 	vk_get_stats(&st);
 	vt_mark("after purge: live=%llu shadow=%llu invariants=%d\n",
-		(unsigned long long)st.live_areas, (unsigned long long)st.shadow_pages,
+		(unsigned long long)st.live_areas,
+		(unsigned long long)(st.shadow_pages - st.heap_shadow_pages),
 		vk_check_invariants());
 	return 0;
 }

@@ -77,7 +77,7 @@ build = os.path.abspath(os.path.join(srcroot, param("build", "build")))
 
 config.name = "vkasan-%s%s-%s" % (cc, opt, mode)
 config.test_format = lit.formats.ShTest(execute_external=True)
-config.suffixes = [".c", ".test"]
+config.suffixes = [".c", ".cc", ".test"]
 config.excludes = ["Inputs"]
 config.test_source_root = here
 config.test_exec_root = getattr(config, "vk_exec_root", None) or os.path.join(
@@ -132,6 +132,10 @@ config.substitutions.extend([
     ("%vkmode", mode),
     ("%vkcc", vkcc),
     ("%cckind", cckind),
+    # C++ through vkasan-c++ with the configuration's C++ compiler
+    ("%cxx", "env VKASAN_CC=%s %s --%s %s -g -Wall -Wno-unused-function%s -I%s" % (
+        "clang++" if cckind == "clang" else "g++", os.path.join(build, "bin", "vkasan-c++"),
+        mode, opt, mode_def, os.path.join(here, "Inputs"))),
     ("%cc", "%s %s -g -Wall -Wno-unused-function%s -I%s" % (vkcc, opt, mode_def, os.path.join(here, "Inputs"))),
     ("%opt", opt),
     ("%run", "sh %s 3>&2" % os.path.join(here, "run.sh")),

@@ -22,7 +22,8 @@ values that are particular to it.  A report is:
     The buggy address was poisoned by task <name>/<tid>:  (use-after-poison)
      <frames>
     The buggy address belongs to stack of task <name>/<tid>  (stack types,
-      (or: ... to the stack of another task)                  inline mode)
+      (or: ... to the stack of another task,                  inline mode)
+      (or: ... to the object at 0x...: heap memory run as a stack)
     The buggy address belongs to the variable:            (global-o-o-b)
      <name>+0x<off>/0x<size>
     Memory state around the buggy address:                (accesses)
@@ -47,7 +48,14 @@ STACK_TYPES = ("stack-out-of-bounds", "stack-use-after-scope", "stack-use-after-
                "alloca-out-of-bounds")
 ACCESS_TYPES = ("vmalloc-out-of-bounds", "use-after-free", "wild-memory-access",
                 "global-out-of-bounds", "use-after-poison") + STACK_TYPES
-TYPES = ACCESS_TYPES + ("double-free", "invalid-free")
+# The heap (slab.c): objects of kmalloc-N caches and large objects.
+HEAP_TYPES = ("slab-out-of-bounds", "slab-use-after-free")
+ACCESS_TYPES = ACCESS_TYPES + HEAP_TYPES
+TYPES = ACCESS_TYPES + ("double-free", "invalid-free", "alloc-dealloc-mismatch")
+OBJECT_RE = re.compile(r"^The buggy address belongs to the object at 0x([0-9a-f]+)$")
+CACHE_RE = re.compile(r"^ which (belongs to the cache \S+ of size \d+|is a large object .*)$")
+REGION_RE = re.compile(r"^ (allocated|freed) (\d+)-byte region \[0x([0-9a-f]+), 0x([0-9a-f]+)\)$")
+ALLOCATED_RE = re.compile(r"^Allocated by task (.+)/(\d+):$")
 BUG_RE = re.compile(r"^BUG: KASAN: (\S+) in (\S.*)$")  # C++ names have spaces
 ACCESS_RE = re.compile(r"^(Read|Write) of (?:size (\d+)|unknown size) at addr 0x([0-9a-f]+) "
                        r"by task (.+)/(\d+)$")
@@ -150,6 +158,13 @@ def check_shadow(body, where, addr, size, p, require):
     p.add(where, "the shadow shown says [0x%x, +%d) is accessible" % (addr, size))
 
 
+def find_re(body, rx):
+    for k, l in enumerate(body):
+        if rx.match(l):
+            return k
+    return -1
+
+
 def check_report(body, where, p):
     """body: the lines between the separators."""
     if not body:
@@ -200,7 +215,10 @@ def check_report(body, where, p):
     if bug in STACK_TYPES or bug == "global-out-of-bounds":
         if i >= 0:
             p.add(where, "%s in a virtual mapping" % bug)
-        if bug in STACK_TYPES and not any(STACK_RE.match(l) for l in body):
+        # Stale frame redzones in heap memory run as a stack (a malloc'd
+        # coroutine stack) are described by the heap object instead.
+        if bug in STACK_TYPES and not any(STACK_RE.match(l) for l in body) \
+                and not any(OBJECT_RE.match(l) for l in body):
             p.add(where, "%s without 'The buggy address belongs to stack of task'" % bug)
         if bug == "global-out-of-bounds":
             k = find(body, "The buggy address belongs to the variable:")
@@ -208,7 +226,23 @@ def check_report(body, where, p):
                 p.add(where, "global-out-of-bounds without 'belongs to the variable:'")
             elif not VARIABLE_RE.match(body[k + 1] if k + 1 < len(body) else ""):
                 p.add(where, "bad variable line %r" % (body[k + 1] if k + 1 < len(body) else ""))
+    k = find_re(body, OBJECT_RE)
+    if bug in HEAP_TYPES and k < 0 and not any("given back" in l for l in body):
+        p.add(where, "%s without 'The buggy address belongs to the object at'" % bug)
+    if k >= 0:
+        if not CACHE_RE.match(body[k + 1] if k + 1 < len(body) else ""):
+            p.add(where, "bad cache line %r" % body[k + 1:k + 2])
+        r = find_re(body, REGION_RE)
+        m = REGION_RE.match(body[r]) if r >= 0 else None
+        if not m or int(m.group(4), 16) - int(m.group(3), 16) != int(m.group(2)) or \
+                int(m.group(3), 16) != int(OBJECT_RE.match(body[k]).group(1), 16):
+            p.add(where, "bad or inconsistent region line %r" % body[r:r + 1])
+        a = find_re(body, ALLOCATED_RE)
+        if a < 0 or frames_after(body, a + 1) == 0:
+            p.add(where, "heap object without 'Allocated by task' and its frames")
     freed = [k for k, l in enumerate(body) if FREED_RE.match(l)]
+    if bug == "slab-use-after-free" and k >= 0 and not freed:
+        p.add(where, "slab-use-after-free without 'Freed by task <name>/<tid>:'")
     if bug == "use-after-free":
         if not freed:
             p.add(where, "use-after-free without 'Freed by task <name>/<tid>:'")

@@ -67,7 +67,9 @@ TEST(anonymous_is_routed_zero_and_guarded)
 
 TEST(what_is_passed_through)
 {
-	/* glibc's malloc maps big chunks through its internal mmap: not ours. */
+	/* With heap=0 (vt.h) malloc is glibc's, which maps big chunks through
+	 * its internal mmap: not routed.  (With the heap on, a big malloc is
+	 * a LARGE heap mapping: test_heap.c, large_objects.) */
 	void *m = malloc(4 << 20);
 	EXPECT(m && !in_arena(m));
 	free(m);
