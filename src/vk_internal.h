@@ -598,6 +598,13 @@ static inline __attribute__((always_inline)) bool vki_shadow_run_nonzero(const u
 /* The outline check for any size, for runtime code checking on behalf of
  * instrumented code (pc: where the report's Call Trace starts). */
 void vki_check_range(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
+/* The outline fast path reads arena shadow without the presence bitmap; a
+ * read of an absent window faults and signal.c's handler resumes it here
+ * (true: ucontext now points at the check's slow path).  vki_check_arm:
+ * signal.c, once its handler is in place (on) or gives way (off). */
+bool vki_check_fault_fixup(void *ucontext, uintptr_t fault);
+void vki_check_arm(bool on);
+unsigned long vki_check_fixup_count(void); /* faults resumed so far */
 
 /* ------------------------------------------------------------ memcopy.c */
 
