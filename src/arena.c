@@ -340,9 +340,107 @@ static void shadowless_extent(uintptr_t start, uintptr_t end, uintptr_t *fs, uin
 		*fe = a->end;
 }
 
-static void purge_locked(void)
+/* -------------------------------------------- release with hysteresis
+ *
+ * Lowest fit hands freed space out again at once, so a window an automatic
+ * purge releases is usually populated again a few allocations later: a
+ * fault and a fill of 4 KiB for nothing.  An automatic purge (lazy_max
+ * reached) therefore only sets the windows that became wholly free aside,
+ * in the slot of this purge; release_delay automatic purges later the slot
+ * comes of age and each of its windows that is still unused (no shadowed
+ * busy or lazy area intersects it) is released, the others were reused and
+ * will be set aside again when they are freed.  vk_purge() and the purge
+ * for lack of space (all = true) release every slot and everything they
+ * free themselves, so after them the shadow is exactly the windows in use.
+ *
+ * The bound: the excess over the ideal is at most the windows set aside by
+ * the last release_delay automatic purges (vki_shadow_stats.deferred, which
+ * the invariant walk checks against).  A slot holds DEFER_RUNS runs; a
+ * purge that frees more scattered runs than that releases the rest at
+ * once, as release_delay=0 (today's rule) always does.
+ */
+#define DEFER_MAX 16
+#define DEFER_RUNS 256
+static struct {
+	uint64_t stamp; /* automatic purge that filled it */
+	unsigned n;
+	uintptr_t run[DEFER_RUNS][2];
+} defer[DEFER_MAX];
+static uint64_t auto_purges;
+
+static unsigned release_delay(void)
+{
+	long d = vki_opt.release_delay;
+	return d <= 0 ? 0 : d > DEFER_MAX ? DEFER_MAX : (unsigned)d;
+}
+
+/* Does a busy or lazy area with shadow intersect window [w, w + W)? */
+static bool window_used_in(const struct vki_tree *t, uintptr_t w)
+{
+	struct vki_node *n = vki_tree_floor(t, w);
+	if (!n)
+		n = vki_tree_first(t);
+	for (; n && n->key < w + VKI_WINDOW_SIZE; n = vki_tree_next(t, n))
+		if (AREA(n)->end > w && !AREA(n)->noshadow)
+			return true;
+	return false;
+}
+
+static void defer_release_slot(unsigned i, struct vki_release_batch *b)
+{
+	for (unsigned r = 0; r < defer[i].n; r++) {
+		uintptr_t s = defer[i].run[r][0], e = defer[i].run[r][1];
+		vki_shadow_stats.deferred -= (e - s) >> VKI_WINDOW_SHIFT;
+		for (uintptr_t w = s; w < e; w += VKI_WINDOW_SIZE)
+			if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
+			    !window_used_in(&lazy_tree, w))
+				vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+	}
+	defer[i].n = 0;
+}
+
+/* The start of a purge: release the slots that came of age (all of them
+ * when delay is 0). */
+static void defer_age(unsigned delay, struct vki_release_batch *b)
+{
+	for (unsigned i = 0; i < DEFER_MAX; i++)
+		if (defer[i].n && (!delay || defer[i].stamp + delay <= auto_purges))
+			defer_release_slot(i, b);
+}
+
+/* Set [rs, re) aside in this automatic purge's slot, or release it now. */
+static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
+{
+	unsigned i = (unsigned)(auto_purges % DEFER_MAX);
+	defer[i].stamp = auto_purges;
+	unsigned n = defer[i].n;
+	if (n && rs <= defer[i].run[n - 1][1] && re >= defer[i].run[n - 1][0]) {
+		uintptr_t *run = defer[i].run[n - 1];
+		vki_shadow_stats.deferred -= (run[1] - run[0]) >> VKI_WINDOW_SHIFT;
+		run[0] = rs < run[0] ? rs : run[0];
+		run[1] = re > run[1] ? re : run[1];
+		vki_shadow_stats.deferred += (run[1] - run[0]) >> VKI_WINDOW_SHIFT;
+		return;
+	}
+	if (n == DEFER_RUNS) {
+		vki_shadow_release_add(b, rs, re);
+		return;
+	}
+	defer[i].run[n][0] = rs;
+	defer[i].run[n][1] = re;
+	defer[i].n = n + 1;
+	vki_shadow_stats.deferred += (re - rs) >> VKI_WINDOW_SHIFT;
+}
+
+/* all: vk_purge or lack of space (release everything the rule allows);
+ * otherwise an automatic purge, whose windows wait release_delay purges. */
+static void purge_locked(bool all)
 {
 	struct vki_release_batch b = { 0 };
+	unsigned delay = all || !vki_opt.shadow ? 0 : release_delay();
+	if (!all)
+		auto_purges++;
+	defer_age(delay, &b);
 	struct data_run d = { 0, 0 };
 	struct vki_area *stuck = NULL; /* guard page could not be cleared */
 	struct vki_node *n;
@@ -363,8 +461,12 @@ static void purge_locked(void)
 		struct vki_area *f = free_insert(a);
 		uintptr_t rs, re, fs = f->node.key, fe = f->end;
 		shadowless_extent(start, end, &fs, &fe);
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re))
-			vki_shadow_release_add(&b, rs, re);
+		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+			if (delay)
+				defer_add(rs, re, &b);
+			else
+				vki_shadow_release_add(&b, rs, re);
+		}
 		data_add(&d, start, end);
 	}
 	for (; stuck; stuck = stuck->next)
@@ -386,7 +488,7 @@ VKI_EXPORT void vk_purge(void)
 	if (!vki_arena_base)
 		return;
 	vki_arena_lock();
-	purge_locked();
+	purge_locked(true);
 	vki_arena_unlock();
 }
 
@@ -398,7 +500,7 @@ static struct vki_area *area_reserve(size_t len, size_t align)
 {
 	struct vki_area *f = find_lowest_fit(len, align);
 	if (!f && lazy_tree.count) { /* lazily freed space may be enough */
-		purge_locked();
+		purge_locked(true);
 		f = find_lowest_fit(len, align);
 	}
 	struct vki_area *a = f ? meta_alloc() : NULL;
@@ -601,7 +703,7 @@ void vki_arena_retire(struct vki_area *a, uint32_t stack)
 void vki_arena_purge_if_needed(void)
 {
 	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_locked();
+		purge_locked(false);
 }
 
 struct vki_area *vki_arena_busy_from(uintptr_t addr)

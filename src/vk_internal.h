@@ -195,6 +195,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(shadow, BOOL, 1, "back the arena with shadow (0: allocator only, no checks)")\
 	X(upstream_release, BOOL, 0, "release rule of Linux >= 2024 (no widening)")    \
 	X(lazy_max, SIZE, 32UL << 20, "purge when lazily freed bytes exceed this")     \
+	X(release_delay, INT, 4, "automatic purges a free shadow window waits (0..16) before release") \
 	X(arena_size, SIZE, 1UL << 40, "bytes of address space for the arena")         \
 	X(guard_pages, BOOL, 0, "make guard pages fault for uninstrumented code too")  \
 	X(decommit, BOOL, 1, "give freed data pages back to the OS at purge")          \
@@ -537,6 +538,8 @@ struct vki_shadow_stats {
 	unsigned long released_total;  /* windows ever released */
 	unsigned long populate_calls;  /* OS calls to back shadow */
 	unsigned long release_calls;   /* OS calls to release it */
+	unsigned long deferred; /* windows an automatic purge set aside for
+				 * release_delay purges (the bound on excess) */
 	bool debt; /* a release failed: some wholly free windows are still
 		    * backed; the next purge sweeps all free space for them */
 };
