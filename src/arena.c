@@ -89,14 +89,51 @@ static void meta_free(struct vki_area *a)
 
 /* ---------------------------------------------------------------- locking */
 
+/*
+ * lock_stats=1: how long the arena lock is held, every hold timed with the
+ * vDSO clock and counted in a power-of-two histogram of microseconds
+ * (bucket i: [2^(i-1), 2^i) µs, bucket 0: under 1 µs), printed at exit.
+ * For the benchmark's "longest hold" figure; off, it costs one test.
+ */
+#define HOLD_BUCKETS 20
+static uint64_t hold_t0, hold_max_ns, hold_hist[HOLD_BUCKETS]; /* under the lock */
+
+static void hold_end(void)
+{
+	uint64_t ns = vki_os_now_ns() - hold_t0, us = ns / 1000;
+	unsigned b = 0;
+	while (us && b < HOLD_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	hold_hist[b]++;
+	if (ns > hold_max_ns)
+		hold_max_ns = ns;
+}
+
+__attribute__((destructor)) static void hold_print_at_exit(void)
+{
+	if (!vki_opt.lock_stats)
+		return;
+	vki_printf("vkasan arena lock holds (pid %d): longest %lu us\n", vki_os_getpid(),
+		   (unsigned long)(hold_max_ns / 1000));
+	for (unsigned b = 0; b < HOLD_BUCKETS; b++)
+		if (hold_hist[b])
+			vki_printf("  lockhold,< %lu us,%lu\n", 1UL << b, (unsigned long)hold_hist[b]);
+}
+
 void vki_arena_lock(void)
 {
 	pthread_mutex_lock(&lock);
 	vki_self()->holding_arena = 1;
+	if (VKI_UNLIKELY(vki_opt.lock_stats))
+		hold_t0 = vki_os_now_ns();
 }
 
 void vki_arena_unlock(void)
 {
+	if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
+		hold_end();
 	vki_self()->holding_arena = 0;
 	pthread_mutex_unlock(&lock);
 }

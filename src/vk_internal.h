@@ -201,6 +201,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(decommit, BOOL, 1, "give freed data pages back to the OS at purge")          \
 	X(fail_mmap_every, INT, 0, "fault injection: fail every Nth OS mapping call")  \
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
+	X(lock_stats, BOOL, 0, "time every arena-lock hold; histogram at exit")       \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
 	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
@@ -325,7 +326,8 @@ void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
 struct pollfd;
-long vki_os_now_ms(void);                  /* CLOCK_MONOTONIC, in ms */
+long vki_os_now_ms(void);
+uint64_t vki_os_now_ns(void); /* monotonic, for lock_stats */                  /* CLOCK_MONOTONIC, in ms */
 bool vki_os_executable(const char *path);  /* access(X_OK) */
 int vki_os_pipe(int p[2]);                 /* O_CLOEXEC, both ends above fd 2; 0 or -1 */
 void vki_os_set_nonblock(int fd);
