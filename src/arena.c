@@ -52,6 +52,8 @@ static struct {
 /* Free space may hold old data: decommit=0, or a decommit failed.  Then a
  * mapping that must read as zero is decommitted when handed out. */
 static bool dirty_free;
+/* A purge's data decommit runs without the lock (purge_if_needed_unlock). */
+static bool purge_in_flight;
 
 #define AREA(n) ((struct vki_area *)(n))
 
@@ -90,8 +92,8 @@ static void meta_free(struct vki_area *a)
 /* ---------------------------------------------------------------- locking */
 
 /*
- * lock_stats=1: how long the arena lock is held, every hold timed with the
- * vDSO clock and counted in a power-of-two histogram of microseconds
+ * lock_stats=1: how long the arena lock is held, every hold timed in the
+ * holder's CPU time (os.c says why) and counted in a power-of-two histogram of microseconds
  * (bucket i: [2^(i-1), 2^i) µs, bucket 0: under 1 µs), printed at exit.
  * For the benchmark's "longest hold" figure; off, it costs one test.
  */
@@ -115,7 +117,7 @@ __attribute__((destructor)) static void hold_print_at_exit(void)
 {
 	if (!vki_opt.lock_stats)
 		return;
-	vki_printf("vkasan arena lock holds (pid %d): longest %lu us\n", vki_os_getpid(),
+	vki_printf("vkasan arena lock holds, CPU time (pid %d): longest %lu us\n", vki_os_getpid(),
 		   (unsigned long)(hold_max_ns / 1000));
 	for (unsigned b = 0; b < HOLD_BUCKETS; b++)
 		if (hold_hist[b])
@@ -143,6 +145,14 @@ void vki_arena_after_fork_child(void)
 {
 	vki_self()->holding_arena = 0;
 	pthread_mutex_init(&lock, NULL);
+	/* A two-phase purge of another thread never finishes here: its
+	 * areas go back to being plain lazy ones (decommitted or not). */
+	if (purge_in_flight) {
+		for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
+			if (AREA(n)->releasing == 1)
+				AREA(n)->releasing = 0;
+		purge_in_flight = false;
+	}
 }
 
 void vki_arena_count_failure(void)
@@ -313,6 +323,8 @@ static int commit_range(uintptr_t start, uintptr_t end)
 /* Give freed data pages back, coalesced like shadow runs. */
 struct data_run {
 	uintptr_t start, end;
+	bool failed; /* free space may hold old data: the caller sets dirty_free
+		      * (under the lock: the flush may run without it) */
 };
 
 static void data_flush(struct data_run *r)
@@ -320,7 +332,7 @@ static void data_flush(struct data_run *r)
 	if (r->start >= r->end)
 		return;
 	if (!vki_opt.decommit || vki_os_decommit(r->start, r->end - r->start))
-		dirty_free = true;
+		r->failed = true;
 	r->start = r->end = 0;
 }
 
@@ -478,12 +490,15 @@ static void purge_locked(bool all)
 	if (!all)
 		auto_purges++;
 	defer_age(delay, &b);
-	struct data_run d = { 0, 0 };
+	struct data_run d = { 0, 0, false };
 	struct vki_area *stuck = NULL; /* guard page could not be cleared */
-	struct vki_node *n;
-	while ((n = vki_tree_first(&lazy_tree))) {
+	struct vki_node *n, *next;
+	for (n = vki_tree_first(&lazy_tree); n; n = next) {
 		struct vki_area *a = AREA(n);
 		uintptr_t start = n->key, end = a->end;
+		next = vki_tree_next(&lazy_tree, n);
+		if (a->releasing == 1) /* another thread's purge is decommitting it */
+			continue;
 		vki_tree_remove(&lazy_tree, n);
 		if (a->guarded &&
 		    vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) {
@@ -494,6 +509,8 @@ static void purge_locked(bool all)
 			continue;
 		}
 		a->guarded = 0;
+		bool decommitted = a->releasing == 2;
+		a->releasing = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
 		uintptr_t rs, re, fs = f->node.key, fe = f->end;
@@ -504,12 +521,15 @@ static void purge_locked(bool all)
 			else
 				vki_shadow_release_add(&b, rs, re);
 		}
-		data_add(&d, start, end);
+		if (!decommitted)
+			data_add(&d, start, end);
 	}
 	for (; stuck; stuck = stuck->next)
 		vki_tree_insert(&lazy_tree, &stuck->node);
 	vki_shadow_release_flush(&b);
 	data_flush(&d);
+	if (d.failed)
+		dirty_free = true;
 	if (vki_shadow_stats.debt && !b.failures)
 		sweep_debt(&b);
 	st.purges++;
@@ -674,6 +694,56 @@ static void area_unpublish(struct vki_area *a, uint32_t stack)
 	st.lazy_bytes += a->end - a->node.key;
 }
 
+/*
+ * Short lock holds: an automatic purge from vk_vfree gives the freed data
+ * pages back (MADV_DONTNEED of up to lazy_max bytes, the longest part of a
+ * purge) without the arena lock.  Phase 1 (locked) marks every lazy area
+ * releasing = 1; they stay in the lazy tree, so they are not handed out,
+ * and reports and double frees still find them.  Phase 2 (unlocked)
+ * decommits their data.  Phase 3 (locked) marks them 2 and runs the purge,
+ * which moves them to free space without decommitting them again.  A range
+ * is thus never handed out before its decommit has returned.  Another
+ * purge meanwhile (vk_purge, lack of space, mmap.c's) skips releasing = 1
+ * areas; only one two-phase purge runs at a time (in_flight).  Called with
+ * the lock held, returns with it released.
+ */
+static void purge_if_needed_unlock(void)
+{
+	if (st.lazy_bytes <= vki_opt.lazy_max)
+		goto out;
+	if (!vki_opt.decommit || purge_in_flight) {
+		purge_locked(false);
+		goto out;
+	}
+	struct vki_area *head = NULL, **tail = &head;
+	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n)) {
+		struct vki_area *a = AREA(n);
+		if (a->releasing)
+			continue;
+		a->releasing = 1;
+		a->next = NULL;
+		*tail = a;
+		tail = &a->next;
+	}
+	purge_in_flight = true;
+	vki_arena_unlock();
+	struct data_run d = { 0, 0, false };
+	/* Only this thread changes these areas now: they are lazy (no free
+	 * of them succeeds again) and every purge skips them. */
+	for (struct vki_area *a = head; a; a = a->next)
+		data_add(&d, a->node.key, a->end);
+	data_flush(&d);
+	vki_arena_lock();
+	for (struct vki_area *a = head; a; a = a->next)
+		a->releasing = 2;
+	purge_in_flight = false;
+	if (d.failed)
+		dirty_free = true;
+	purge_locked(false);
+out:
+	vki_arena_unlock();
+}
+
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 {
 	vki_init();
@@ -685,8 +755,7 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 		return false;
 	}
 	area_unpublish(a, stack);
-	vki_arena_purge_if_needed();
-	vki_arena_unlock();
+	purge_if_needed_unlock();
 	return true;
 }
 

@@ -327,7 +327,7 @@ unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
 struct pollfd;
 long vki_os_now_ms(void);
-uint64_t vki_os_now_ns(void); /* monotonic, for lock_stats */                  /* CLOCK_MONOTONIC, in ms */
+uint64_t vki_os_now_ns(void); /* this thread's CPU time, for lock_stats */                  /* CLOCK_MONOTONIC, in ms */
 bool vki_os_executable(const char *path);  /* access(X_OK) */
 int vki_os_pipe(int p[2]);                 /* O_CLOEXEC, both ends above fd 2; 0 or -1 */
 void vki_os_set_nonblock(int fd);
@@ -414,6 +414,8 @@ struct vki_area {
 	uint8_t guarded;        /* its guard page carries a fault marker */
 	uint8_t noguard;        /* mmap: a piece of a split mapping, no guard page */
 	uint8_t noshadow;       /* mmap: inaccessible (PROT_NONE), needs no shadow */
+	uint8_t releasing;      /* lazy: 1 its data is being decommitted outside the
+				 * arena lock, 2 that is done (arena.c, purge) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
