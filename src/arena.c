@@ -99,26 +99,39 @@ static void meta_free(struct vki_area *a)
  */
 #define HOLD_BUCKETS 20
 static uint64_t hold_t0, hold_max_ns, hold_hist[HOLD_BUCKETS]; /* under the lock */
+static uintptr_t hold_max_pc; /* who unlocked after the longest hold */
+/* vk_purge's own holds are counted apart: the program asked for the work
+ * (it releases everything at once), a vk_vmalloc waiting behind it did not. */
+static bool hold_explicit;
+static uint64_t hold_explicit_max_ns;
 
-static void hold_end(void)
+static void hold_end(uintptr_t pc)
 {
 	uint64_t ns = vki_os_now_ns() - hold_t0, us = ns / 1000;
+	if (hold_explicit) {
+		if (ns > hold_explicit_max_ns)
+			hold_explicit_max_ns = ns;
+		return;
+	}
 	unsigned b = 0;
 	while (us && b < HOLD_BUCKETS - 1) {
 		us >>= 1;
 		b++;
 	}
 	hold_hist[b]++;
-	if (ns > hold_max_ns)
+	if (ns > hold_max_ns) {
 		hold_max_ns = ns;
+		hold_max_pc = pc;
+	}
 }
 
 __attribute__((destructor)) static void hold_print_at_exit(void)
 {
 	if (!vki_opt.lock_stats)
 		return;
-	vki_printf("vkasan arena lock holds, CPU time (pid %d): longest %lu us\n", vki_os_getpid(),
-		   (unsigned long)(hold_max_ns / 1000));
+	vki_printf("vkasan arena lock holds, CPU time (pid %d): longest %lu us (unlocked at %p)\n",
+		   vki_os_getpid(), (unsigned long)(hold_max_ns / 1000), (void *)hold_max_pc);
+	vki_printf("  lockhold,vk_purge longest,%lu us\n", (unsigned long)(hold_explicit_max_ns / 1000));
 	for (unsigned b = 0; b < HOLD_BUCKETS; b++)
 		if (hold_hist[b])
 			vki_printf("  lockhold,< %lu us,%lu\n", 1UL << b, (unsigned long)hold_hist[b]);
@@ -135,7 +148,8 @@ void vki_arena_lock(void)
 void vki_arena_unlock(void)
 {
 	if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
-		hold_end();
+		hold_end((uintptr_t)__builtin_return_address(0));
+	hold_explicit = false;
 	vki_self()->holding_arena = 0;
 	pthread_mutex_unlock(&lock);
 }
@@ -539,14 +553,16 @@ static void purge_locked(bool all)
 	}
 }
 
+static void purge_unlock(bool all);
+
 VKI_EXPORT void vk_purge(void)
 {
 	vki_init();
 	if (!vki_arena_base)
 		return;
 	vki_arena_lock();
-	purge_locked(true);
-	vki_arena_unlock();
+	hold_explicit = true;
+	purge_unlock(true);
 }
 
 /* ---------------------------------------------------------------- alloc/free */
@@ -695,7 +711,7 @@ static void area_unpublish(struct vki_area *a, uint32_t stack)
 }
 
 /*
- * Short lock holds: an automatic purge from vk_vfree gives the freed data
+ * Short lock holds: vk_purge and the automatic purge from vk_vfree give the freed data
  * pages back (MADV_DONTNEED of up to lazy_max bytes, the longest part of a
  * purge) without the arena lock.  Phase 1 (locked) marks every lazy area
  * releasing = 1; they stay in the lazy tree, so they are not handed out,
@@ -707,12 +723,10 @@ static void area_unpublish(struct vki_area *a, uint32_t stack)
  * areas; only one two-phase purge runs at a time (in_flight).  Called with
  * the lock held, returns with it released.
  */
-static void purge_if_needed_unlock(void)
+static void purge_unlock(bool all)
 {
-	if (st.lazy_bytes <= vki_opt.lazy_max)
-		goto out;
 	if (!vki_opt.decommit || purge_in_flight) {
-		purge_locked(false);
+		purge_locked(all);
 		goto out;
 	}
 	struct vki_area *head = NULL, **tail = &head;
@@ -734,14 +748,23 @@ static void purge_if_needed_unlock(void)
 		data_add(&d, a->node.key, a->end);
 	data_flush(&d);
 	vki_arena_lock();
+	hold_explicit = all; /* all: vk_purge (lock_stats counts it apart) */
 	for (struct vki_area *a = head; a; a = a->next)
 		a->releasing = 2;
 	purge_in_flight = false;
 	if (d.failed)
 		dirty_free = true;
-	purge_locked(false);
+	purge_locked(all);
 out:
 	vki_arena_unlock();
+}
+
+static void purge_if_needed_unlock(void)
+{
+	if (st.lazy_bytes > vki_opt.lazy_max)
+		purge_unlock(false);
+	else
+		vki_arena_unlock();
 }
 
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
