@@ -21,8 +21,11 @@
  *
  * A purge moves every lazy mapping into free space in address order, and
  * releases the shadow windows that became wholly free (rule in shadow.c),
- * coalesced into runs.  It holds the lock from start to end, so no range is
- * handed out again before its shadow is gone.
+ * coalesced into runs; an automatic one sets them aside for release_delay
+ * purges first (hysteresis, below).  The data pages are decommitted before
+ * the ranges enter free space, without the lock for vk_purge and vk_vfree's
+ * purges (purge_unlock); the rest holds the lock, so no range is handed out
+ * again before its data and shadow are gone.
  *
  * Metadata (one struct vki_area per region or mapping) comes from our own
  * pool of mmap'd chunks, never from malloc.
