@@ -465,6 +465,34 @@ static void defer_release_slot(unsigned i, struct vki_release_batch *b)
 	defer[i].n = 0;
 }
 
+/*
+ * vk_purge's safety net for exactness: every present window of the
+ * committed arena that no shadowed busy or lazy area touches is released.
+ * Run only when windows were set aside since the last one (defer_dirty):
+ * the slots re-check their windows, but a window dropped from a slot as in
+ * use can later become free by a path that does not set it aside again
+ * (the fuzzer found one, not yet pinned down), and exactness after vk_purge
+ * is the promise.  O(present windows x log n), bitmap scan by words.
+ */
+static bool defer_dirty;
+
+static void defer_sweep(struct vki_release_batch *b)
+{
+	if (!defer_dirty)
+		return;
+	defer_dirty = false;
+	for (uintptr_t w = vki_arena_base; w < committed_end; w += VKI_WINDOW_SIZE) {
+		size_t i = (w - vki_arena_base) >> VKI_WINDOW_SHIFT;
+		if (i % (8 * sizeof(long)) == 0 && !vki_shadow_present[i / (8 * sizeof(long))]) {
+			w += (8 * sizeof(long) - 1) * VKI_WINDOW_SIZE; /* a word of absent ones */
+			continue;
+		}
+		if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
+		    !window_used_in(&lazy_tree, w))
+			vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+	}
+}
+
 /* The start of a purge: release the slots that came of age (all of them
  * when delay is 0). */
 static void defer_age(unsigned delay, struct vki_release_batch *b)
@@ -492,6 +520,7 @@ static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
 		vki_shadow_release_add(b, rs, re);
 		return;
 	}
+	defer_dirty = true;
 	defer[i].run[n][0] = rs;
 	defer[i].run[n][1] = re;
 	defer[i].n = n + 1;
@@ -543,6 +572,8 @@ static void purge_locked(bool all)
 	}
 	for (; stuck; stuck = stuck->next)
 		vki_tree_insert(&lazy_tree, &stuck->node);
+	if (all)
+		defer_sweep(&b);
 	vki_shadow_release_flush(&b);
 	data_flush(&d);
 	if (d.failed)
@@ -614,7 +645,18 @@ static void area_unreserve(struct vki_area *a)
 		st.lazy_bytes += a->end - a->node.key;
 	} else {
 		a->guarded = 0;
-		free_insert(a);
+		uintptr_t start = a->node.key, end = a->end;
+		struct vki_area *f = free_insert(a);
+		/* A window an automatic purge set aside (release_delay) may have
+		 * been shared by this reservation when its slot came of age, and
+		 * dropped from it as in use: release what is wholly free now. */
+		uintptr_t rs, re, fs = f->node.key, fe = f->end;
+		shadowless_extent(start, end, &fs, &fe);
+		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+			struct vki_release_batch b = { 0 };
+			vki_shadow_release_add(&b, rs, re);
+			vki_shadow_release_flush(&b);
+		}
 	}
 }
 
