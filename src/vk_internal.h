@@ -362,8 +362,8 @@ void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
 struct pollfd;
-long vki_os_now_ms(void);
-uint64_t vki_os_now_ns(void); /* this thread's CPU time, for lock_stats */                  /* CLOCK_MONOTONIC, in ms */
+long vki_os_now_ms(void);                  /* CLOCK_MONOTONIC, in ms */
+uint64_t vki_os_now_ns(void);              /* this thread's CPU time, for lock_stats */
 bool vki_os_executable(const char *path);  /* access(X_OK) */
 int vki_os_pipe(int p[2]);                 /* O_CLOEXEC, both ends above fd 2; 0 or -1 */
 void vki_os_set_nonblock(int fd);
