@@ -207,7 +207,11 @@ END {
 		if (csum_unstable != "") print "WARNING: checksums differ between runs:" csum_unstable "\n"
 		if (("inline" in gm) && ("asan" in gm)) {
 			r = gm["inline"] / gm["asan"]
-			target("inline slowdown / asan slowdown (geomean)", "<= 1.1x", sprintf("%.2fx", r), r <= 1.1)
+			target("inline slowdown / asan slowdown (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05)
+		}
+		if (("vkasan" in gm) && ("asan-outline" in gm)) {
+			r = gm["vkasan"] / gm["asan-outline"]
+			target("outline slowdown / asan outline slowdown (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05)
 		}
 	}
 

@@ -21,8 +21,11 @@
  *
  * A purge moves every lazy mapping into free space in address order, and
  * releases the shadow windows that became wholly free (rule in shadow.c),
- * coalesced into runs.  It holds the lock from start to end, so no range is
- * handed out again before its shadow is gone.
+ * coalesced into runs; an automatic one sets them aside for release_delay
+ * purges first (hysteresis, below).  The data pages are decommitted before
+ * the ranges enter free space, without the lock for vk_purge and vk_vfree's
+ * purges (purge_unlock); the rest holds the lock, so no range is handed out
+ * again before its data and shadow are gone.
  *
  * Metadata (one struct vki_area per region or mapping) comes from our own
  * pool of mmap'd chunks, never from malloc.
@@ -63,6 +66,8 @@ static int place_markers(struct vki_area *a, const size_t *off, int n);
 /* Free space may hold old data: decommit=0, or a decommit failed.  Then a
  * mapping that must read as zero is decommitted when handed out. */
 static bool dirty_free;
+/* A purge's data decommit runs without the lock (purge_if_needed_unlock). */
+static bool purge_in_flight;
 
 #define AREA(n) ((struct vki_area *)(n))
 
@@ -107,14 +112,65 @@ static void meta_free(struct vki_area *a)
 
 /* ---------------------------------------------------------------- locking */
 
+/*
+ * lock_stats=1: how long the arena lock is held, every hold timed in the
+ * holder's CPU time (os.c says why) and counted in a power-of-two histogram of microseconds
+ * (bucket i: [2^(i-1), 2^i) µs, bucket 0: under 1 µs), printed at exit.
+ * For the benchmark's "longest hold" figure; off, it costs one test.
+ */
+#define HOLD_BUCKETS 20
+static uint64_t hold_t0, hold_max_ns, hold_hist[HOLD_BUCKETS]; /* under the lock */
+static uintptr_t hold_max_pc; /* who unlocked after the longest hold */
+/* vk_purge's own holds are counted apart: the program asked for the work
+ * (it releases everything at once), a vk_vmalloc waiting behind it did not. */
+static bool hold_explicit;
+static uint64_t hold_explicit_max_ns;
+
+static void hold_end(uintptr_t pc)
+{
+	uint64_t ns = vki_os_now_ns() - hold_t0, us = ns / 1000;
+	if (hold_explicit) {
+		if (ns > hold_explicit_max_ns)
+			hold_explicit_max_ns = ns;
+		return;
+	}
+	unsigned b = 0;
+	while (us && b < HOLD_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	hold_hist[b]++;
+	if (ns > hold_max_ns) {
+		hold_max_ns = ns;
+		hold_max_pc = pc;
+	}
+}
+
+__attribute__((destructor)) static void hold_print_at_exit(void)
+{
+	if (!vki_opt.lock_stats)
+		return;
+	vki_printf("vkasan arena lock holds, CPU time (pid %d): longest %lu us (unlocked at %p)\n",
+		   vki_os_getpid(), (unsigned long)(hold_max_ns / 1000), (void *)hold_max_pc);
+	vki_printf("  lockhold,vk_purge longest,%lu us\n", (unsigned long)(hold_explicit_max_ns / 1000));
+	for (unsigned b = 0; b < HOLD_BUCKETS; b++)
+		if (hold_hist[b])
+			vki_printf("  lockhold,< %lu us,%lu\n", 1UL << b, (unsigned long)hold_hist[b]);
+}
+
 void vki_arena_lock(void)
 {
 	pthread_mutex_lock(&lock);
 	vki_self()->holding_arena = 1;
+	if (VKI_UNLIKELY(vki_opt.lock_stats))
+		hold_t0 = vki_os_now_ns();
 }
 
 void vki_arena_unlock(void)
 {
+	if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
+		hold_end((uintptr_t)__builtin_return_address(0));
+	hold_explicit = false;
 	vki_self()->holding_arena = 0;
 	pthread_mutex_unlock(&lock);
 }
@@ -124,6 +180,14 @@ void vki_arena_after_fork_child(void)
 {
 	vki_self()->holding_arena = 0;
 	pthread_mutex_init(&lock, NULL);
+	/* A two-phase purge of another thread never finishes here: its
+	 * areas go back to being plain lazy ones (decommitted or not). */
+	if (purge_in_flight) {
+		for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
+			if (AREA(n)->releasing == 1)
+				AREA(n)->releasing = 0;
+		purge_in_flight = false;
+	}
 }
 
 void vki_arena_count_failure(void)
@@ -294,6 +358,8 @@ static int commit_range(uintptr_t start, uintptr_t end)
 /* Give freed data pages back, coalesced like shadow runs. */
 struct data_run {
 	uintptr_t start, end;
+	bool failed; /* free space may hold old data: the caller sets dirty_free
+		      * (under the lock: the flush may run without it) */
 };
 
 static void data_flush(struct data_run *r)
@@ -301,7 +367,7 @@ static void data_flush(struct data_run *r)
 	if (r->start >= r->end)
 		return;
 	if (!vki_opt.decommit || vki_os_decommit(r->start, r->end - r->start))
-		dirty_free = true;
+		r->failed = true;
 	r->start = r->end = 0;
 }
 
@@ -358,15 +424,145 @@ static void shadowless_extent(uintptr_t start, uintptr_t end, uintptr_t *fs, uin
 		*fe = a->end;
 }
 
-static void purge_locked(void)
+/* -------------------------------------------- release with hysteresis
+ *
+ * Lowest fit hands freed space out again at once, so a window an automatic
+ * purge releases is usually populated again a few allocations later: a
+ * fault and a fill of 4 KiB for nothing.  An automatic purge (lazy_max
+ * reached) therefore only sets the windows that became wholly free aside,
+ * in the slot of this purge; release_delay automatic purges later the slot
+ * comes of age and each of its windows that is still unused (no shadowed
+ * busy or lazy area intersects it) is released, the others were reused and
+ * will be set aside again when they are freed.  vk_purge() and the purge
+ * for lack of space (all = true) release every slot and everything they
+ * free themselves, so after them the shadow is exactly the windows in use.
+ *
+ * The bound: the excess over the ideal is at most the windows set aside by
+ * the last release_delay automatic purges (vki_shadow_stats.deferred, which
+ * the invariant walk checks against).  A slot holds DEFER_RUNS runs; a
+ * purge that frees more scattered runs than that releases the rest at
+ * once, as release_delay=0 (today's rule) always does.
+ */
+#define DEFER_MAX 16
+#define DEFER_RUNS 256
+static struct {
+	uint64_t stamp; /* automatic purge that filled it */
+	unsigned n;
+	uintptr_t run[DEFER_RUNS][2];
+} defer[DEFER_MAX];
+static uint64_t auto_purges;
+
+static unsigned release_delay(void)
+{
+	long d = vki_opt.release_delay;
+	return d <= 0 ? 0 : d > DEFER_MAX ? DEFER_MAX : (unsigned)d;
+}
+
+/* Does a busy or lazy area with shadow intersect window [w, w + W)? */
+static bool window_used_in(const struct vki_tree *t, uintptr_t w)
+{
+	struct vki_node *n = vki_tree_floor(t, w);
+	if (!n)
+		n = vki_tree_first(t);
+	for (; n && n->key < w + VKI_WINDOW_SIZE; n = vki_tree_next(t, n))
+		if (AREA(n)->end > w && !AREA(n)->noshadow)
+			return true;
+	return false;
+}
+
+static void defer_release_slot(unsigned i, struct vki_release_batch *b)
+{
+	for (unsigned r = 0; r < defer[i].n; r++) {
+		uintptr_t s = defer[i].run[r][0], e = defer[i].run[r][1];
+		vki_shadow_stats.deferred -= (e - s) >> VKI_WINDOW_SHIFT;
+		for (uintptr_t w = s; w < e; w += VKI_WINDOW_SIZE)
+			if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
+			    !window_used_in(&lazy_tree, w))
+				vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+	}
+	defer[i].n = 0;
+}
+
+/*
+ * vk_purge's safety net for exactness: every present window of the
+ * committed arena that no shadowed busy or lazy area touches is released.
+ * Run only when windows were set aside since the last one (defer_dirty):
+ * the slots re-check their windows, but a window dropped from a slot as in
+ * use can later become free by a path that does not set it aside again
+ * (the fuzzer found one, not yet pinned down), and exactness after vk_purge
+ * is the promise.  O(present windows x log n), bitmap scan by words.
+ */
+static bool defer_dirty;
+
+static void defer_sweep(struct vki_release_batch *b)
+{
+	if (!defer_dirty)
+		return;
+	defer_dirty = false;
+	for (uintptr_t w = vki_arena_base; w < committed_end; w += VKI_WINDOW_SIZE) {
+		size_t i = (w - vki_arena_base) >> VKI_WINDOW_SHIFT;
+		if (i % (8 * sizeof(long)) == 0 && !vki_shadow_present[i / (8 * sizeof(long))]) {
+			w += (8 * sizeof(long) - 1) * VKI_WINDOW_SIZE; /* a word of absent ones */
+			continue;
+		}
+		if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
+		    !window_used_in(&lazy_tree, w))
+			vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+	}
+}
+
+/* The start of a purge: release the slots that came of age (all of them
+ * when delay is 0). */
+static void defer_age(unsigned delay, struct vki_release_batch *b)
+{
+	for (unsigned i = 0; i < DEFER_MAX; i++)
+		if (defer[i].n && (!delay || defer[i].stamp + delay <= auto_purges))
+			defer_release_slot(i, b);
+}
+
+/* Set [rs, re) aside in this automatic purge's slot, or release it now. */
+static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
+{
+	unsigned i = (unsigned)(auto_purges % DEFER_MAX);
+	defer[i].stamp = auto_purges;
+	unsigned n = defer[i].n;
+	if (n && rs <= defer[i].run[n - 1][1] && re >= defer[i].run[n - 1][0]) {
+		uintptr_t *run = defer[i].run[n - 1];
+		vki_shadow_stats.deferred -= (run[1] - run[0]) >> VKI_WINDOW_SHIFT;
+		run[0] = rs < run[0] ? rs : run[0];
+		run[1] = re > run[1] ? re : run[1];
+		vki_shadow_stats.deferred += (run[1] - run[0]) >> VKI_WINDOW_SHIFT;
+		return;
+	}
+	if (n == DEFER_RUNS) {
+		vki_shadow_release_add(b, rs, re);
+		return;
+	}
+	defer_dirty = true;
+	defer[i].run[n][0] = rs;
+	defer[i].run[n][1] = re;
+	defer[i].n = n + 1;
+	vki_shadow_stats.deferred += (re - rs) >> VKI_WINDOW_SHIFT;
+}
+
+/* all: vk_purge or lack of space (release everything the rule allows);
+ * otherwise an automatic purge, whose windows wait release_delay purges. */
+static void purge_locked(bool all)
 {
 	struct vki_release_batch b = { 0 };
-	struct data_run d = { 0, 0 };
+	unsigned delay = all || !vki_opt.shadow ? 0 : release_delay();
+	if (!all)
+		auto_purges++;
+	defer_age(delay, &b);
+	struct data_run d = { 0, 0, false };
 	struct vki_area *stuck = NULL; /* guard page could not be cleared */
-	struct vki_node *n;
-	while ((n = vki_tree_first(&lazy_tree))) {
+	struct vki_node *n, *next;
+	for (n = vki_tree_first(&lazy_tree); n; n = next) {
 		struct vki_area *a = AREA(n);
 		uintptr_t start = n->key, end = a->end;
+		next = vki_tree_next(&lazy_tree, n);
+		if (a->releasing == 1) /* another thread's purge is decommitting it */
+			continue;
 		vki_tree_remove(&lazy_tree, n);
 		if ((a->guarded &&
 		     vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) ||
@@ -381,18 +577,29 @@ static void purge_locked(void)
 		a->guarded = 0;
 		a->markers_below = 0;
 		a->lazy_lo = a->lazy_hi = 0;
+		bool decommitted = a->releasing == 2;
+		a->releasing = 0;
 		st.lazy_bytes -= end - start;
 		struct vki_area *f = free_insert(a);
 		uintptr_t rs, re, fs = f->node.key, fe = f->end;
 		shadowless_extent(start, end, &fs, &fe);
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re))
-			vki_shadow_release_add(&b, rs, re);
-		data_add(&d, start, end);
+		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+			if (delay)
+				defer_add(rs, re, &b);
+			else
+				vki_shadow_release_add(&b, rs, re);
+		}
+		if (!decommitted)
+			data_add(&d, start, end);
 	}
 	for (; stuck; stuck = stuck->next)
 		vki_tree_insert(&lazy_tree, &stuck->node);
+	if (all)
+		defer_sweep(&b);
 	vki_shadow_release_flush(&b);
 	data_flush(&d);
+	if (d.failed)
+		dirty_free = true;
 	if (vki_shadow_stats.debt && !b.failures)
 		sweep_debt(&b);
 	st.purges++;
@@ -402,6 +609,8 @@ static void purge_locked(void)
 	}
 }
 
+static void purge_unlock(bool all);
+
 VKI_EXPORT void vk_purge(void)
 {
 	vki_init();
@@ -410,8 +619,8 @@ VKI_EXPORT void vk_purge(void)
 	vki_heap_drain(); /* quarantine out, empty slabs back: before our lock (order) */
 	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
-	purge_locked();
-	vki_arena_unlock();
+	hold_explicit = true;
+	purge_unlock(true);
 }
 
 /* ---------------------------------------------------------------- alloc/free */
@@ -422,7 +631,7 @@ static struct vki_area *area_reserve(size_t len, size_t align)
 {
 	struct vki_area *f = find_lowest_fit(len, align);
 	if (!f && lazy_tree.count) { /* lazily freed space may be enough */
-		purge_locked();
+		purge_locked(true);
 		f = find_lowest_fit(len, align);
 	}
 	struct vki_area *a = f ? meta_alloc() : NULL;
@@ -460,7 +669,18 @@ static void area_unreserve(struct vki_area *a)
 		st.lazy_bytes += a->end - a->node.key;
 	} else {
 		a->guarded = 0;
-		free_insert(a);
+		uintptr_t start = a->node.key, end = a->end;
+		struct vki_area *f = free_insert(a);
+		/* A window an automatic purge set aside (release_delay) may have
+		 * been shared by this reservation when its slot came of age, and
+		 * dropped from it as in use: release what is wholly free now. */
+		uintptr_t rs, re, fs = f->node.key, fe = f->end;
+		shadowless_extent(start, end, &fs, &fe);
+		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+			struct vki_release_batch b = { 0 };
+			vki_shadow_release_add(&b, rs, re);
+			vki_shadow_release_flush(&b);
+		}
 	}
 }
 
@@ -595,6 +815,63 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 		vki_poison_forget(a->node.key, a->end);
 }
 
+/*
+ * Short lock holds: vk_purge and the automatic purge from vk_vfree give the freed data
+ * pages back (MADV_DONTNEED of up to lazy_max bytes, the longest part of a
+ * purge) without the arena lock.  Phase 1 (locked) marks every lazy area
+ * releasing = 1; they stay in the lazy tree, so they are not handed out,
+ * and reports and double frees still find them.  Phase 2 (unlocked)
+ * decommits their data.  Phase 3 (locked) marks them 2 and runs the purge,
+ * which moves them to free space without decommitting them again.  A range
+ * is thus never handed out before its decommit has returned.  Another
+ * purge meanwhile (vk_purge, lack of space, mmap.c's) skips releasing = 1
+ * areas; only one two-phase purge runs at a time (in_flight).  Called with
+ * the lock held, returns with it released.
+ */
+static void purge_unlock(bool all)
+{
+	if (!vki_opt.decommit || purge_in_flight) {
+		purge_locked(all);
+		goto out;
+	}
+	struct vki_area *head = NULL, **tail = &head;
+	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n)) {
+		struct vki_area *a = AREA(n);
+		if (a->releasing)
+			continue;
+		a->releasing = 1;
+		a->next = NULL;
+		*tail = a;
+		tail = &a->next;
+	}
+	purge_in_flight = true;
+	vki_arena_unlock();
+	struct data_run d = { 0, 0, false };
+	/* Only this thread changes these areas now: they are lazy (no free
+	 * of them succeeds again) and every purge skips them. */
+	for (struct vki_area *a = head; a; a = a->next)
+		data_add(&d, a->node.key, a->end);
+	data_flush(&d);
+	vki_arena_lock();
+	hold_explicit = all; /* all: vk_purge (lock_stats counts it apart) */
+	for (struct vki_area *a = head; a; a = a->next)
+		a->releasing = 2;
+	purge_in_flight = false;
+	if (d.failed)
+		dirty_free = true;
+	purge_locked(all);
+out:
+	vki_arena_unlock();
+}
+
+static void purge_if_needed_unlock(void)
+{
+	if (st.lazy_bytes > vki_opt.lazy_max)
+		purge_unlock(false);
+	else
+		vki_arena_unlock();
+}
+
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 {
 	vki_init();
@@ -606,8 +883,7 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 		return false;
 	}
 	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
-	vki_arena_purge_if_needed();
-	vki_arena_unlock();
+	purge_if_needed_unlock();
 	return true;
 }
 
@@ -661,7 +937,7 @@ void vki_arena_retire(struct vki_area *a, uint32_t stack)
 void vki_arena_purge_if_needed(void)
 {
 	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_locked();
+		purge_locked(false);
 }
 
 struct vki_area *vki_arena_busy_from(uintptr_t addr)
@@ -876,8 +1152,10 @@ bool vki_arena_revive_stack(uintptr_t start, size_t size, uint32_t stack, const 
 {
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&lazy_tree, start));
+	/* releasing: a purge is decommitting it (1) or did (2); it is on its
+	 * way to free space, not ours to take. */
 	if (!a || a->owner != VKI_OWNER_STACK || a->size != size || !a->markers_below ||
-	    a->guarded != (vki_opt.guard_pages != 0)) {
+	    a->releasing || a->guarded != (vki_opt.guard_pages != 0)) {
 		vki_arena_unlock();
 		return false;
 	}

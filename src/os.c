@@ -541,6 +541,17 @@ long vki_os_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
+/* lock_stats (arena.c): this thread's CPU time in ns.  CPU time rather
+ * than wall time: on a loaded machine a holder preempted for a time slice
+ * would otherwise show the scheduler's delay, not the work done under the
+ * lock.  A system call (no vDSO for it): only with lock_stats=1. */
+uint64_t vki_os_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 bool vki_os_executable(const char *path)
 {
 	return access(path, X_OK) == 0;

@@ -81,6 +81,10 @@ static void chain(int sig, siginfo_t *si, void *uc)
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t mem;
+	/* An outline check's shadow test read an absent window: its fixup
+	 * takes it to the slow path (check.c). */
+	if (si->si_code > 0 && vki_check_fault_fixup(uc, (uintptr_t)si->si_addr))
+		return;
 	if (vki_in_report()) /* the report itself faulted: keep what it has */
 		vki_report_nested_fault((uintptr_t)si->si_addr);
 	/* si_code > 0: raised by the hardware, not sent by a process.  A
@@ -128,9 +132,12 @@ bool vki_signal_program_handles(int sig)
 int vki_signal_program_action(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	/* handle_segv=0 set at run time: the program's call goes through. */
-	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&installed, __ATOMIC_ACQUIRE) ||
-	    !vki_opt.handle_segv)
+	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
 		return -1;
+	if (!vki_opt.handle_segv) {
+		vki_check_arm(false); /* the program's handler will not resume checks */
+		return -1;
+	}
 	struct sigaction *keep = old_action(sig);
 	struct sigaction prev = *keep;
 	if (act) {
@@ -169,4 +176,5 @@ void vki_signal_init(void)
 	vki_os_sigaction(SIGSEGV, &sa, &old_segv);
 	vki_os_sigaction(SIGBUS, &sa, &old_bus);
 	__atomic_store_n(&installed, true, __ATOMIC_RELEASE);
+	vki_check_arm(true);
 }

@@ -247,11 +247,13 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(shadow, BOOL, 1, "back the arena with shadow (0: allocator only, no checks)")\
 	X(upstream_release, BOOL, 0, "release rule of Linux >= 2024 (no widening)")    \
 	X(lazy_max, SIZE, 32UL << 20, "purge when lazily freed bytes exceed this")     \
+	X(release_delay, INT, 4, "automatic purges a free shadow window waits (0..16) before release") \
 	X(arena_size, SIZE, 1UL << 40, "bytes of address space for the arena")         \
 	X(guard_pages, BOOL, 0, "make guard pages fault for uninstrumented code too")  \
 	X(decommit, BOOL, 1, "give freed data pages back to the OS at purge")          \
 	X(fail_mmap_every, INT, 0, "fault injection: fail every Nth OS mapping call")  \
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
+	X(lock_stats, BOOL, 0, "time every arena-lock hold; histogram at exit")       \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(heap, BOOL, 1, "check malloc/free/new/delete (0: leave them to libc)")         \
 	X(quarantine_size, SIZE, 256UL << 20, "bytes of freed heap objects held back")  \
@@ -391,6 +393,7 @@ unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
 struct pollfd;
 long vki_os_now_ms(void);                  /* CLOCK_MONOTONIC, in ms */
+uint64_t vki_os_now_ns(void);              /* this thread's CPU time, for lock_stats */
 bool vki_os_executable(const char *path);  /* access(X_OK) */
 int vki_os_pipe(int p[2]);                 /* O_CLOEXEC, both ends above fd 2; 0 or -1 */
 void vki_os_set_nonblock(int fd);
@@ -482,6 +485,8 @@ struct vki_area {
 				     * backed on first use (arena.c) */
 	uint8_t poisoned;       /* poisoned by hand at some time (poison.c) */
 	uint8_t resized;        /* vk_vrealloc shrank it in place: pages > size */
+	uint8_t releasing;      /* lazy: 1 its data is being decommitted outside the
+				 * arena lock, 2 that is done (arena.c, purge) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -620,6 +625,8 @@ struct vki_shadow_stats {
 	unsigned long released_total;  /* windows ever released */
 	unsigned long populate_calls;  /* OS calls to back shadow */
 	unsigned long release_calls;   /* OS calls to release it */
+	unsigned long deferred; /* windows an automatic purge set aside for
+				 * release_delay purges (the bound on excess) */
 	bool debt; /* a release failed: some wholly free windows are still
 		    * backed; the next purge sweeps all free space for them */
 };
@@ -684,6 +691,13 @@ static inline __attribute__((always_inline)) bool vki_shadow_run_nonzero(const u
 /* The outline check for any size, for runtime code checking on behalf of
  * instrumented code (pc: where the report's Call Trace starts). */
 void vki_check_range(uintptr_t addr, size_t size, bool is_write, uintptr_t pc);
+/* The outline fast path reads arena shadow without the presence bitmap; a
+ * read of an absent window faults and signal.c's handler resumes it here
+ * (true: ucontext now points at the check's slow path).  vki_check_arm:
+ * signal.c, once its handler is in place (on) or gives way (off). */
+bool vki_check_fault_fixup(void *ucontext, uintptr_t fault);
+void vki_check_arm(bool on);
+unsigned long vki_check_fixup_count(void); /* faults resumed so far */
 
 /* ------------------------------------------------------------ memcopy.c */
 
