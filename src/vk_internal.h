@@ -529,6 +529,7 @@ bool vki_redzone_describe(uintptr_t addr, uintptr_t bad);
  * beside them, a quarantine (quarantine.c), malloc and friends (malloc.c).
  */
 enum vki_alloc_kind { VKI_KIND_MALLOC, VKI_KIND_NEW, VKI_KIND_NEW_ARRAY, VKI_KIND_CACHE };
+#define VKI_KIND_LEAK_IGNORED 0x80 /* or'ed into a live object's kind: vk_leak_ignore */
 struct vki_kcache; /* a cache: kmalloc-N, or one of kmem_cache_create */
 
 /* Allocate size bytes aligned to align (a power of two) from cache c, or
@@ -580,6 +581,18 @@ struct vki_heap_desc {
 bool vki_heap_describe(uintptr_t addr, const struct vki_area_info *ai, uint8_t code,
 		       bool present, struct vki_heap_desc *out);
 void vki_heap_print(uintptr_t addr, const struct vki_heap_desc *d);
+
+/* leak.c: the live objects of the heap mapping that starts at mapping (a
+ * slab: each live object; a large object: itself), in address order, with
+ * their requested size, allocation stack and whether vk_leak_ignore marked
+ * them.  Caller holds vki_heap_lock_all() and the arena lock. */
+void vki_heap_for_each_live(uintptr_t mapping,
+			    void (*fn)(uintptr_t start, size_t size, uint32_t alloc_stack,
+				       bool ignored, void *ctx),
+			    void *ctx);
+/* Mark the live object p starts as not a leak (its allocation clears the
+ * mark); false when p starts no live object. */
+bool vki_heap_leak_ignore(const void *p);
 
 /* quarantine.c: freed objects wait here (FIFO, quarantine_size bytes)
  * before their memory is reused. */
