@@ -436,6 +436,7 @@ static void flush_mags(void)
 		struct mag *m = &tc.mag[i];
 		if (m->n)
 			cache_put_many(&kmalloc_caches[i], m->obj, m->n);
+		vki_fill(m->obj, 0, m->n * sizeof(m->obj[0]));
 		m->n = 0;
 	}
 }
@@ -600,8 +601,10 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 			m->n = cache_take(c, m->obj, mag_cap(c) / 2 + 1);
 			pthread_mutex_unlock(&c->lock);
 		}
-		if (m->n)
+		if (m->n) {
 			slot = m->obj[--m->n];
+			m->obj[m->n] = 0; /* leak.c scans TLS: no stale object address */
+		}
 	} else {
 		pthread_mutex_lock(&c->lock);
 		cache_take(c, &slot, 1);
