@@ -112,6 +112,9 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(heap, BOOL, 1, "check malloc/free/new/delete (0: leave them to libc)")         \
 	X(quarantine_size, SIZE, 256UL << 20, "bytes of freed heap objects held back")  \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
+	X(detect_leaks, BOOL, 1, "report unreferenced heap objects and mappings at exit")  \
+	X(leak_report_only, BOOL, 0, "leaks are reported but do not change the exit status")\
+	X(leak_suppressions, STR, 0, "file of leak:pattern lines (function or library)")  \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")
 
 struct vki_options {
@@ -213,8 +216,16 @@ void vki_os_unmap_stack(void *sp, size_t size);
 int vki_os_altstack_get(void **sp, size_t *size, bool *on_it);
 int vki_os_altstack_set(void *sp, size_t size); /* 0 or -1 */
 int vki_os_altstack_disable(void);              /* 0, or -1 while on it */
+/* The leak checker's stop-the-world: this process's threads (count, or
+ * -1), a signal to one (0 or -1), a private futex (timeout_ms < 0: none). */
+int vki_os_list_tasks(int *tids, int max);
+int vki_os_tgkill(int tid, int sig);
+void vki_os_futex_wait(int *word, int val, long timeout_ms);
+void vki_os_futex_wake(int *word);
 /* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
+/* From an exit handler: flush stdio, then _exit (no more exit handlers). */
+void vki_os_exit_now(int status) __attribute__((noreturn));
 void vki_os_abort(void) __attribute__((noreturn));
 unsigned long vki_os_fail_count(void); /* OS calls failed by injection so far */
 /* Child processes (symbolizer.c): thin wrappers, errno kept, never injected. */
