@@ -105,10 +105,40 @@ static uint32_t ignored_map_stack[MAX_IGNORED_MAPS];
 
 /* ---------------------------------------------------------------- step 0 */
 
+/* The dynamic linker's code: what it allocates (a thread's DTV, dynamic TLS
+ * blocks) hangs off thread blocks that glibc caches with exited threads'
+ * stacks, which are no thread's any more and not scanned; LeakSanitizer
+ * treats the linker's allocations as reachable for the same reason. */
+static struct { uintptr_t lo, hi; } ldso[4];
+static int nldso;
+
+static bool is_linker(const char *name)
+{
+	const char *base = name;
+	for (const char *c = name; *c; c++)
+		if (*c == '/')
+			base = c + 1;
+	return base[0] == 'l' && base[1] == 'd' && (base[2] == '-' || base[2] == '.');
+}
+
+static bool in_linker(uintptr_t pc)
+{
+	for (int i = 0; i < nldso; i++)
+		if (pc - ldso[i].lo < ldso[i].hi - ldso[i].lo)
+			return true;
+	return false;
+}
+
 static int seg_cb(struct dl_phdr_info *info, size_t size, void *ctx)
 {
+	bool linker = info->dlpi_name && is_linker(info->dlpi_name);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (linker && ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && nldso < 4) {
+			ldso[nldso].lo = info->dlpi_addr + ph->p_vaddr;
+			ldso[nldso].hi = ldso[nldso].lo + ph->p_memsz;
+			nldso++;
+		}
 		if (ph->p_type == PT_TLS)
 			tls_static += VKI_ROUND_UP(ph->p_memsz, ph->p_align ? ph->p_align : 1);
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || nsegs == MAX_SEGS)
@@ -224,17 +254,23 @@ static bool supp_has(uint32_t h)
 	return lo < nsupp_stacks && supp_stacks[lo] == h;
 }
 
-/* Distinct stacks of live objects, gathered under the locks, judged after. */
-static uint32_t seen[8192];
+/* Distinct stacks of live objects (an open hash set; 0 is no stack),
+ * gathered under the locks, judged after. */
+#define SEEN_CAP 16384
+static uint32_t seen[SEEN_CAP];
 static int nseen;
 
 static void seen_add(uintptr_t start, size_t size, uint32_t stack, bool ignored, void *ctx)
 {
-	for (int i = 0; i < nseen; i++)
-		if (seen[i] == stack)
-			return;
-	if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
-		seen[nseen++] = stack;
+	if (!stack || nseen >= SEEN_CAP / 2)
+		return;
+	uint32_t h = (stack * 2654435761U) & (SEEN_CAP - 1);
+	while (seen[h] && seen[h] != stack)
+		h = (h + 1) & (SEEN_CAP - 1);
+	if (!seen[h]) {
+		seen[h] = stack;
+		nseen++;
+	}
 }
 
 static void seen_mapping(const struct vki_area *a, void *ctx)
@@ -254,13 +290,14 @@ static void supp_prepare(void)
 	if (!nsupp)
 		return;
 	nseen = 0;
+	vki_fill(seen, 0, sizeof(seen));
 	vki_heap_lock_all();
 	vki_arena_lock();
 	vki_arena_for_each(VKI_EACH_MAPPING, seen_mapping, NULL);
 	vki_arena_unlock();
 	vki_heap_unlock_all();
-	for (int i = 0; i < nseen; i++)
-		if (nsupp_stacks < (int)(sizeof(supp_stacks) / sizeof(supp_stacks[0])) &&
+	for (int i = 0; i < SEEN_CAP; i++)
+		if (seen[i] && nsupp_stacks < (int)(sizeof(supp_stacks) / sizeof(supp_stacks[0])) &&
 		    stack_suppressed(seen[i]))
 			supp_stacks[nsupp_stacks++] = seen[i];
 	for (int i = 1; i < nsupp_stacks; i++) /* insertion sort: few */
@@ -511,6 +548,22 @@ static void scan_self(void)
 
 static unsigned long unstopped;
 
+/* Allocated by the dynamic linker: the first frame of its stack is there.
+ * The last answer is kept (objects of one stack often come together). */
+static bool by_linker(uint32_t stack)
+{
+	static uint32_t last = 0;
+	static bool last_answer;
+	if (!nldso || !stack)
+		return false;
+	if (stack == last)
+		return last_answer;
+	uintptr_t f[1];
+	last = stack;
+	last_answer = vki_stack_fetch(stack, f, 1) == 1 && in_linker(f[0]);
+	return last_answer;
+}
+
 static void mark(void)
 {
 	for (int s = 0; s < nsegs; s++) {
@@ -529,10 +582,17 @@ static void mark(void)
 		scan_thread(ts->sp, ts->fs);
 	}
 	supp_hits = 0;
-	for (size_t i = 0; i < nobjs; i++)
-		if (objs[i].ignored || (nsupp_stacks && objs[i].tag != T_REACHED &&
-					supp_has(objs[i].stack) && ++supp_hits))
+	for (size_t i = 0; i < nobjs; i++) {
+		struct obj *o = &objs[i];
+		if (o->tag == T_REACHED)
+			continue;
+		if (o->ignored || by_linker(o->stack))
 			reach((long)i);
+		else if (nsupp_stacks && supp_has(o->stack)) {
+			supp_hits++;
+			reach((long)i);
+		}
+	}
 	drain();
 }
 
@@ -695,6 +755,7 @@ static VKI_NOINLINE int run_check(bool at_exit)
 	vki_signal_thread_init();
 	pthread_mutex_lock(&check_lock);
 	nsegs = 0;
+	nldso = 0;
 	tls_static = 0;
 	dl_iterate_phdr(seg_cb, NULL);
 	supp_prepare();
