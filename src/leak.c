@@ -488,11 +488,19 @@ static inline void reach(long i)
 	}
 }
 
+/* The runtime's own globals that hold arena addresses (its bounds) are in
+ * the program's data segment but are no references. */
+static bool not_a_root(uintptr_t p)
+{
+	return p == (uintptr_t)&vki_arena_base || p == (uintptr_t)&vki_arena_end ||
+	       p == (uintptr_t)vki_shadow_base_var();
+}
+
 static void scan_range(uintptr_t lo, uintptr_t hi)
 {
 	for (uintptr_t p = VKI_ROUND_UP(lo, 8); p + 8 <= hi; p += 8) {
 		uintptr_t w = *(const uintptr_t *)p;
-		if (w - lo_obj < hi_obj - lo_obj) {
+		if (w - lo_obj < hi_obj - lo_obj && !not_a_root(p)) {
 			long i = find_obj(w);
 			if (VKI_UNLIKELY(vki_opt.verbosity >= 3) && i >= 0 && objs[i].tag != T_REACHED)
 				vki_printf("vkasan: leak check: %p reached from %p\n",

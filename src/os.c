@@ -287,7 +287,13 @@ void vki_os_thread_name(char *buf, size_t size)
 
 int vki_os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
 {
-	return sigaction(sig, sa, old);
+	int r = sigaction(sig, sa, old);
+	/* glibc fills the old mask's 1024 bits from the kernel's 64 and the
+	 * rest from its stack: garbage that the leak checker, which scans the
+	 * runtime's globals with the program's, would take for pointers. */
+	if (r == 0 && old)
+		vki_fill((char *)&old->sa_mask + 8, 0, sizeof(old->sa_mask) - 8);
+	return r;
 }
 
 void vki_os_raise(int sig)

@@ -389,6 +389,8 @@ void vki_shadow_release_add(struct vki_release_batch *b, uintptr_t rs, uintptr_t
 void vki_shadow_release_flush(struct vki_release_batch *b);
 /* Present windows counted from the bitmap in [start, end). */
 unsigned long vki_shadow_count_present(uintptr_t start, uintptr_t end);
+/* Where shadow.c keeps its copy of the arena base (leak.c skips it). */
+const uintptr_t *vki_shadow_base_var(void);
 /* Read one shadow byte for a report; false when its window is absent. */
 bool vki_shadow_peek(uintptr_t addr, uint8_t *out);
 
