@@ -524,6 +524,8 @@ static void drain(void)
 static void scan_thread(uintptr_t sp, uintptr_t fs)
 {
 	uintptr_t lo = sp - RED_ZONE, hi, mlo, mhi;
+	if (VKI_UNLIKELY(vki_opt.verbosity >= 3))
+		vki_printf("vkasan: leak check: thread sp %p fs %p\n", (void *)sp, (void *)fs);
 	long i = find_obj(sp);
 	if (i >= 0) { /* a stack the program allocated from the heap */
 		const struct obj *o = &objs[i];
