@@ -463,12 +463,45 @@ static size_t map_len(size_t bytes)
 
 /* ---------------------------------------------------------------- step 3 */
 
+/* An index over the sorted objects: ix[u] is the last object that starts
+ * at or below lo_obj + (u << ix_shift), so that a lookup searches only the
+ * objects of one bucket.  The shift is the smallest that keeps the index
+ * within 4 entries per object (sparse arenas get coarse buckets). */
+static uint32_t *ix;
+static size_t ix_len, ix_bytes;
+static unsigned ix_shift;
+
+static void index_build(void)
+{
+	size_t span = hi_obj - lo_obj;
+	ix_shift = 6;
+	while ((span >> ix_shift) + 2 > 4 * nobjs + 4096)
+		ix_shift++;
+	ix_len = (span >> ix_shift) + 2;
+	ix_bytes = map_len(ix_len * sizeof(*ix));
+	ix = vki_os_map_anywhere(ix_bytes, VKI_OS_META);
+	if (!ix)
+		return;
+	size_t i = 0;
+	for (size_t u = 0; u < ix_len; u++) {
+		uintptr_t base = lo_obj + ((uintptr_t)u << ix_shift);
+		while (i + 1 < nobjs && objs[i + 1].start <= base)
+			i++;
+		ix[u] = (uint32_t)i;
+	}
+}
+
 /* The object holding a, or -1. */
 static inline long find_obj(uintptr_t a)
 {
 	if (a - lo_obj >= hi_obj - lo_obj)
 		return -1;
 	size_t lo = 0, hi = nobjs;
+	if (ix) {
+		size_t u = (a - lo_obj) >> ix_shift;
+		lo = ix[u];
+		hi = ix[u + 1] + 1;
+	}
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 		if (objs[mid].start <= a)
@@ -799,6 +832,8 @@ static VKI_NOINLINE int run_check(bool at_exit)
 		lo_obj_m1 = nobjs ? objs[0].start - 1 : 0;
 		hi_obj = nobjs ? objs[nobjs - 1].start + objs[nobjs - 1].size : 0;
 		msp = 0;
+		ix = NULL;
+		index_build(); /* without it (no memory), a binary search of all */
 		mark();
 		classify();
 	}
@@ -824,6 +859,9 @@ static VKI_NOINLINE int run_check(bool at_exit)
 		vki_os_unmap(objs, objs_len);
 	if (mstack)
 		vki_os_unmap(mstack, ms_len);
+	if (ix)
+		vki_os_unmap(ix, ix_bytes);
+	ix = NULL;
 	if (leaks)
 		vki_os_unmap(leaks, leaks_len);
 	objs = NULL;
