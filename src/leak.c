@@ -75,6 +75,7 @@ struct tslot {
 	int state; /* 0 signalled, 1 stopped (registers saved), 2 left */
 	uintptr_t sp, fs;
 	greg_t regs[NGREG];
+	uint64_t xmm[32]; /* a pointer may be in flight in a vector register */
 };
 
 /* One check at a time; everything below belongs to it. */
@@ -332,6 +333,10 @@ static void stop_handler(int sig, siginfo_t *info, void *uc_)
 		return; /* not asked (a stray signal) */
 	for (int i = 0; i < NGREG; i++)
 		t->regs[i] = uc->uc_mcontext.gregs[i];
+	if (uc->uc_mcontext.fpregs)
+		vki_copy(t->xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(t->xmm));
+	else
+		vki_fill(t->xmm, 0, sizeof(t->xmm));
 	t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 	t->fs = thread_pointer();
 	__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
@@ -622,6 +627,7 @@ static void mark(void)
 			continue;
 		}
 		scan_range((uintptr_t)ts->regs, (uintptr_t)(ts->regs + NGREG));
+		scan_range((uintptr_t)ts->xmm, (uintptr_t)(ts->xmm + 32));
 		scan_thread(ts->sp, ts->fs);
 	}
 	supp_hits = 0;
