@@ -38,7 +38,6 @@
  */
 #include "vk_internal.h"
 
-#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <signal.h>
@@ -48,7 +47,6 @@
 #define STOP_SIG SIGPWR   /* as the Boehm collector: programs rarely use it */
 #define MAX_THREADS 4096
 #define MAX_SEGS 1024
-#define MAX_SUPP 256
 #define MAX_IGNORED_MAPS 256
 #define HEX_BYTES 32
 #define RED_ZONE 128
@@ -101,6 +99,7 @@ static int stop_go, stop_acks; /* futex words */
 
 static uint32_t supp_stacks[4096]; /* sorted stack handles to suppress */
 static int nsupp_stacks;
+static unsigned long supp_hits; /* suppressed leaks in this check */
 static uintptr_t ignored_maps[MAX_IGNORED_MAPS];
 static uint32_t ignored_map_stack[MAX_IGNORED_MAPS];
 
@@ -152,95 +151,8 @@ static int seg_cb(struct dl_phdr_info *info, size_t size, void *ctx)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- suppressions */
-
-static char supp_text[16384];
-static const char *supp_pat[MAX_SUPP];
-static int nsupp;
-static unsigned long supp_hits;
-
-static void supp_load(void)
-{
-	nsupp = 0;
-	const char *path = vki_opt.leak_suppressions;
-	if (!path || !path[0])
-		return;
-	long n = vki_os_read_file(path, supp_text, sizeof(supp_text) - 1);
-	if (n < 0) {
-		vki_printf("vkasan: cannot read leak_suppressions file '%s'\n", path);
-		return;
-	}
-	supp_text[n] = 0;
-	for (char *line = supp_text; *line && nsupp < MAX_SUPP;) {
-		char *end = line;
-		while (*end && *end != '\n')
-			end++;
-		bool more = *end;
-		*end = 0;
-		while (*line == ' ' || *line == '\t')
-			line++;
-		char *t = end;
-		while (t > line && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
-			*--t = 0;
-		if (line[0] == 'l' && line[1] == 'e' && line[2] == 'a' && line[3] == 'k' && line[4] == ':')
-			line += 5;
-		if (line[0] && line[0] != '#')
-			supp_pat[nsupp++] = line;
-		line = more ? end + 1 : end;
-	}
-}
-
-/* pat, with '*' matching any run, somewhere in s (LeakSanitizer's rule). */
-static bool glob_at(const char *p, const char *s)
-{
-	for (; *p; p++, s++) {
-		if (*p == '*') {
-			for (;; s++) {
-				if (glob_at(p + 1, s))
-					return true;
-				if (!*s)
-					return false;
-			}
-		}
-		if (*p == '$' && !p[1])
-			return !*s;
-		if (!*s || *s != *p)
-			return false;
-	}
-	return true;
-}
-
-static bool glob_in(const char *p, const char *s)
-{
-	if (*p == '^')
-		return glob_at(p + 1, s);
-	for (; *s; s++)
-		if (glob_at(p, s))
-			return true;
-	return false;
-}
-
-/* Does the suppression file name a function or library of this stack? */
-static bool stack_suppressed(uint32_t handle)
-{
-	uintptr_t frames[64];
-	int n = vki_stack_fetch(handle, frames, 64);
-	for (int i = 0; i < n; i++) {
-		char fn[256];
-		vki_symbolize_function(frames[i], false, fn, sizeof(fn));
-		char *plus = fn;
-		while (*plus && *plus != '+' && *plus != ' ')
-			plus++;
-		if (fn[0] != '0')
-			*plus = 0; /* "name+0x1/0x2" -> "name"; "0x.. [lib+0x..]" kept */
-		Dl_info di;
-		const char *lib = dladdr((void *)(frames[i] - 1), &di) && di.dli_fname ? di.dli_fname : "";
-		for (int k = 0; k < nsupp; k++)
-			if (glob_in(supp_pat[k], fn) || (lib[0] && glob_in(supp_pat[k], lib)))
-				return true;
-	}
-	return false;
-}
+/* ---------------------------------------------------------------- suppressions
+ * (the file and the matching: leaksupp.c) */
 
 static bool supp_has(uint32_t h)
 {
@@ -287,8 +199,7 @@ static void seen_mapping(const struct vki_area *a, void *ctx)
 static void supp_prepare(void)
 {
 	nsupp_stacks = 0;
-	supp_load();
-	if (!nsupp)
+	if (!vki_leak_supp_load())
 		return;
 	nseen = 0;
 	vki_fill(seen, 0, sizeof(seen));
@@ -299,7 +210,7 @@ static void supp_prepare(void)
 	vki_heap_unlock_all();
 	for (int i = 0; i < SEEN_CAP; i++)
 		if (seen[i] && nsupp_stacks < (int)(sizeof(supp_stacks) / sizeof(supp_stacks[0])) &&
-		    stack_suppressed(seen[i]))
+		    vki_leak_supp_match(seen[i]))
 			supp_stacks[nsupp_stacks++] = seen[i];
 	for (int i = 1; i < nsupp_stacks; i++) /* insertion sort: few */
 		for (int j = i; j > 0 && supp_stacks[j - 1] > supp_stacks[j]; j--) {

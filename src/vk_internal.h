@@ -607,6 +607,11 @@ void vki_heap_for_each_live(uintptr_t mapping,
  * mark); false when p starts no live object. */
 bool vki_heap_leak_ignore(const void *p);
 
+/* leaksupp.c: read the leak_suppressions file (patterns; 0: none), and
+ * whether a stored stack matches one.  Takes the loader lock. */
+int vki_leak_supp_load(void);
+bool vki_leak_supp_match(uint32_t stack);
+
 /* quarantine.c: freed objects wait here (FIFO, quarantine_size bytes)
  * before their memory is reused. */
 void vki_quarantine_put(void *obj, size_t bytes);
