@@ -68,6 +68,8 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *
  *   #  lock                     guards                                   across a
  *                                                                        syscall?
+ *   0  check_lock  (leak.c)     one leak check at a time                 yes (mmap,
+ *      pthread mutex                                                      /proc, write)
  *   1  init_lock   (init.c)     start-up order, init_state               yes (mmap)
  *   2  report lock (report.c)   one report at a time: the report stream,  yes (write,
  *      vki_spin                 symbolizer process, peek cache            symbolizer)
@@ -83,7 +85,9 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  * A report (2) takes the arena lock (3) to describe an address, unless this
  * thread already holds it (vki_self()->holding_arena: a report from inside
  * the arena, e.g. an invalid free).  The depot (4) is taken with or without
- * 3 held and takes nothing itself.  A report only try-locks 5 (dlopen may
+ * 3 held and takes nothing itself.  The leak check takes 0, the heap's
+ * locks (vki_heap_lock_all), 3, stops the other threads, and takes 2 only
+ * after resuming them and releasing 3 and the heap's (docs/DESIGN.md).  A report only try-locks 5 (dlopen may
  * be registering globals).  The fork handler (init.c) holds 3 across fork;
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
