@@ -518,29 +518,55 @@ static void scan_thread(uintptr_t sp, uintptr_t fs)
 }
 
 /* The program's mmap mappings in the arena are roots: a program may keep
- * its heap pointers in an mmap'd table (LeakSanitizer, which leaves mmap
- * alone, would not see them either, but there they are no arena memory we
- * could read safely; here mmap.c knows each piece's protection).  Only
+ * its heap pointers in an mmap'd table (LeakSanitizer leaves mmap alone;
+ * here those pages are the arena's, and mmap.c knows each piece).  Only
  * readable anonymous pieces (vki_mmap_scannable), and of those only the
- * resident pages: untouched ones are zero. */
+ * resident pages (untouched ones are zero).  They are copied out with
+ * vki_os_read_self, a run of pages at a time, then page by page where a
+ * run fails: a page the program made unreadable behind our back (a guard
+ * marker from its madvise) is skipped instead of faulting.  The copy
+ * buffer is an OS mapping (no root), unmapped after the check. */
+#define COPY_PAGES 64
 static unsigned char incore[4096];
+static uintptr_t *copybuf;
+
+static void scan_copy(uintptr_t addr, size_t len)
+{
+	if (!copybuf) {
+		scan_range(addr, addr + len); /* no buffer: the piece said readable */
+		return;
+	}
+	if (vki_os_read_self(addr, copybuf, len) == (long)len) {
+		scan_range((uintptr_t)copybuf, (uintptr_t)copybuf + len);
+		return;
+	}
+	for (size_t off = 0; off < len; off += VKI_PAGE_SIZE)
+		if (vki_os_read_self(addr + off, copybuf, VKI_PAGE_SIZE) == VKI_PAGE_SIZE)
+			scan_range((uintptr_t)copybuf, (uintptr_t)copybuf + VKI_PAGE_SIZE);
+}
 
 static void scan_mmap(const struct vki_area *a, void *ctx)
 {
 	if (a->state != VKI_AREA_BUSY || !vki_mmap_scannable(a))
 		return;
 	uintptr_t lo = a->node.key, hi = vki_area_data_end(a);
-	for (uintptr_t c = lo; c < hi; c += sizeof(incore) * VKI_PAGE_SIZE) {
-		size_t len = hi - c < sizeof(incore) * VKI_PAGE_SIZE ? hi - c
-								    : sizeof(incore) * VKI_PAGE_SIZE;
-		size_t np = (len + VKI_PAGE_SIZE - 1) / VKI_PAGE_SIZE;
-		if (vki_os_mincore(c, len, incore) != 0) {
-			scan_range(c, c + len); /* cannot tell: all of it */
-			continue;
+	const size_t chunk = sizeof(incore) * VKI_PAGE_SIZE;
+	for (uintptr_t c = lo; c < hi; c += chunk) {
+		size_t len = hi - c < chunk ? hi - c : chunk;
+		size_t np = len / VKI_PAGE_SIZE;
+		bool all = vki_os_mincore(c, len, incore) != 0; /* cannot tell: all */
+		for (size_t p = 0; p < np;) {
+			if (!all && !(incore[p] & 1)) {
+				p++;
+				continue;
+			}
+			size_t q = p + 1;
+			while (q < np && q - p < COPY_PAGES && (all || (incore[q] & 1)))
+				q++;
+			scan_copy(c + p * VKI_PAGE_SIZE, (q - p) * VKI_PAGE_SIZE);
+			p = q;
 		}
-		for (size_t p = 0; p < np; p++)
-			if (incore[p] & 1)
-				scan_range(c + p * VKI_PAGE_SIZE, c + (p + 1) * VKI_PAGE_SIZE);
+		drain();
 	}
 	drain();
 }
@@ -795,6 +821,7 @@ static VKI_NOINLINE int run_check(bool at_exit)
 	objs = vki_os_map_anywhere(objs_len, VKI_OS_META);
 	mstack = vki_os_map_anywhere(ms_len, VKI_OS_META);
 	leaks = vki_os_map_anywhere(leaks_len, VKI_OS_META);
+	copybuf = vki_os_map_anywhere(COPY_PAGES * VKI_PAGE_SIZE, VKI_OS_META);
 	bool ok = objs && mstack && leaks;
 	nleaks = 0;
 	if (ok) {
@@ -842,6 +869,9 @@ static VKI_NOINLINE int run_check(bool at_exit)
 	ix = NULL;
 	if (leaks)
 		vki_os_unmap(leaks, leaks_len);
+	if (copybuf)
+		vki_os_unmap(copybuf, COPY_PAGES * VKI_PAGE_SIZE); /* unmapped: nothing stays */
+	copybuf = NULL;
 	objs = NULL;
 	leaks = NULL;
 	mstack = NULL;

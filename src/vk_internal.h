@@ -316,6 +316,8 @@ int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind); /* 
 int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind);  /* accessible (zero) again */
 int vki_os_decommit(uintptr_t addr, size_t len);                       /* MADV_DONTNEED */
 int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec);
+/* Read own memory without faulting (process_vm_readv): bytes copied, or -1. */
+long vki_os_read_self(uintptr_t addr, void *buf, size_t len);
 bool vki_os_has_guard_markers(void); /* MADV_GUARD_INSTALL works (Linux >= 6.13) */
 /* Files: /proc and the report log.  The mapping that holds addr, from
  * /proc/self/maps without malloc: 0 with [*lo, *hi), or -1. */

@@ -1,6 +1,8 @@
 // The program's mmap mappings are roots: a heap pointer kept only in an
 // mmap'd table (private or shared anonymous, or deep in a big mapping whose
-// other pages were never touched) keeps its object.  The check reads only
+// other pages were never touched, or next to a page the program made
+// unreadable with a guard marker, MADV_GUARD_INSTALL, where the kernel has
+// them) keeps its object: pages are copied out, never read in place.  The check reads only
 // readable pieces: a table made PROT_NONE is not read (no fault; its
 // object is reported), nor is a file mapping.  Control: once the table is
 // unmapped, the object is reported.  The mappings themselves are never
@@ -10,6 +12,7 @@
 // RUN: %run %t private 2>&1 | FileCheck %s --check-prefix=KEPT --allow-empty
 // RUN: %run %t shared 2>&1 | FileCheck %s --check-prefix=KEPT --allow-empty
 // RUN: %run %t big 2>&1 | FileCheck %s --check-prefix=KEPT --allow-empty
+// RUN: %run %t guard 2>&1 | FileCheck %s --check-prefix=KEPT --allow-empty
 // RUN: not %run %t unmapped 2>&1 | FileCheck %s --check-prefix=GONE
 // RUN: not %run %t none 2>&1 | FileCheck %s --check-prefix=GONE
 #include <stdlib.h>
@@ -42,6 +45,8 @@ int main(int argc, char **argv)
 		t = table(len, MAP_SHARED);
 	else if (!strcmp(mode, "big"))
 		t = table(len = BIG, MAP_PRIVATE | MAP_NORESERVE);
+	else if (!strcmp(mode, "guard"))
+		t = table(len = 3 * 4096, MAP_PRIVATE);
 	else
 		t = table(len, MAP_PRIVATE);
 	void **slot = !strcmp(mode, "big") ? t + BIG / sizeof(void *) - 7 : t + 3;
@@ -50,6 +55,10 @@ int main(int argc, char **argv)
 		munmap(t, len);
 	if (!strcmp(mode, "none"))
 		mprotect(t, len, PROT_NONE);
+	if (!strcmp(mode, "guard")) {
+		t[600] = t; /* resident */
+		madvise((char *)t + 4096, 4096, 102 /* MADV_GUARD_INSTALL; EINVAL before 6.13 */);
+	}
 	t = slot = NULL;
 	vt_scrub();
 	return 0;
