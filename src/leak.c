@@ -842,7 +842,7 @@ static VKI_NOINLINE int run_check(bool at_exit)
 
 	/* The report stream (log_path): one report, counted at exit unless
 	 * leak_report_only (then leaks do not change the exit status). */
-	bool say = !ok || unstopped || nleaks || vki_opt.verbosity || (supp_hits && vki_opt.verbosity);
+	bool say = !ok || unstopped || nleaks || vki_opt.verbosity >= 2;
 	if (say)
 		vki_report_stream_open();
 	if (!ok)
@@ -852,10 +852,10 @@ static VKI_NOINLINE int run_check(bool at_exit)
 			   "their stacks were not scanned\n", unstopped, "SIGPWR");
 	if (nleaks)
 		report();
-	if (vki_opt.verbosity)
+	if (vki_opt.verbosity >= 2) /* 1: only the start-up line and the summary */
 		vki_report_printf("vkasan: leak check: %lu objects, %d segments, %d threads, %lu leaked\n",
 			   (unsigned long)nobjs, nsegs, nthreads, (unsigned long)nleaks);
-	if (supp_hits && vki_opt.verbosity)
+	if (supp_hits && vki_opt.verbosity >= 2)
 		vki_report_printf("vkasan: %lu leaked objects suppressed\n", supp_hits);
 	if (say)
 		vki_report_stream_close(at_exit && nleaks && !vki_opt.leak_report_only);
