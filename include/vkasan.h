@@ -63,6 +63,16 @@ size_t vk_vmalloc_size(const void *p);
  */
 void vk_purge(void);
 
+/*
+ * Leaks (kmemleak): report the live heap objects and vk_vmalloc mappings
+ * that no root (globals, thread stacks and registers, TLS) reaches, directly
+ * or through other reachable objects; returns how many were reported.  Also
+ * done at exit when detect_leaks=1 (the default).  vk_leak_ignore(p): the
+ * object or mapping p starts is not a leak, and is scanned as a root.
+ */
+int vk_leak_check(void);
+void vk_leak_ignore(const void *p);
+
 struct vk_stats {
 	uint64_t live_areas;                   /* mappings handed out, not freed */
 	uint64_t live_bytes;                   /* sum of their requested sizes */

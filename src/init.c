@@ -24,8 +24,15 @@
  * instead of waiting for init_lock, which that thread holds.
  *
  * One runtime per process: a copy of it that finds another one already in
- * the global scope stays idle (see another_runtime).  At exit, after every
- * other destructor: the verbosity summary and fail_on_report (init_at_exit).
+ * the global scope stays idle (see another_runtime).  At exit, in order:
+ *   1  the program's exit handlers and static destructors (registered after
+ *      our constructor, so run before what it registers)
+ *   2  the leak check (leak.c), an exit handler registered by init_ctor: it
+ *      prints its report through the report stream and counts as a report
+ *   3  the other destructors, then, after every other one, the verbosity
+ *      summary and the exit status: exitcode when leaks were reported
+ *      (unless leak_report_only) or, with fail_on_report, any report was
+ *      (init_at_exit).
  *
  * fork(): the child has only the forking thread, so every lock another
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
@@ -41,6 +48,7 @@
 #include "vk_internal.h"
 
 #include <dlfcn.h>
+#include <stdlib.h>
 
 static int init_state; /* 0 not yet, 1 running, 2 done (ok or failed) */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
@@ -123,10 +131,24 @@ void vki_init(void)
 	pthread_mutex_unlock(&init_lock);
 }
 
+static int leaks_at_exit; /* leaks reported by the check at exit */
+
+/* The leak check at exit (step 2 above).  Not after a report that halts
+ * (that exit is the report's), nor in a runtime copy that stayed idle. */
+static void init_leak_check(void)
+{
+	if (!vki_arena_base || !vki_opt.detect_leaks)
+		return;
+	if (vki_report_count() && vki_opt.halt_on_error)
+		return;
+	leaks_at_exit = vki_leak_check_at_exit();
+}
+
 /* Priority 102: a program (or test) can set VKASAN_OPTIONS at 101. */
 __attribute__((constructor(102))) static void init_ctor(void)
 {
 	vki_init();
+	atexit(init_leak_check);
 }
 
 /*
@@ -151,6 +173,8 @@ __attribute__((destructor(101))) static void init_at_exit(void)
 				   (unsigned long)st.live_bytes, (unsigned long)st.shadow_pages,
 				   (unsigned long)st.purges);
 	}
+	if (leaks_at_exit && !vki_opt.leak_report_only)
+		vki_os_exit_now((int)vki_opt.exitcode); /* as LeakSanitizer: leaks fail the run */
 	if (n && vki_opt.fail_on_report) {
 		vki_printf("vkasan: %lu report(s) printed; exit status %d (fail_on_report=1)\n", n,
 			   (int)vki_opt.exitcode);

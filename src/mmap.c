@@ -560,6 +560,13 @@ const struct vki_owner_ops vki_mmap_ops = {
 	.print = mmap_owner_print,
 };
 
+bool vki_mmap_scannable(const struct vki_area *a)
+{
+	uint32_t d = (uint32_t)a->priv;
+	return a->owner == VKI_OWNER_MMAP && !a->noshadow && MD_KIND(d) != MD_FILE &&
+	       (d & (PROT_READ | PROT_WRITE));
+}
+
 int vki_mmap_fault_is_program(uintptr_t addr)
 {
 	struct vki_area_info ai;

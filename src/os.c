@@ -27,12 +27,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <linux/falloc.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,6 +222,16 @@ int vki_os_decommit(uintptr_t addr, size_t len)
 int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec)
 {
 	return mincore((void *)addr, len, vec);
+}
+
+/* Copy len bytes of this process's memory at addr into buf without
+ * touching them directly: a page that cannot be read (PROT_NONE, a guard
+ * marker, a file's page past its end) gives a short count or -1, never a
+ * fault.  For the leak check's reading of the program's mappings. */
+long vki_os_read_self(uintptr_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	return syscall(SYS_process_vm_readv, getpid(), &local, 1UL, &remote, 1UL, 0UL);
 }
 
 /* ---------------------------------------------------------------- the program's mappings */
@@ -450,12 +462,61 @@ void vki_os_thread_name(char *buf, size_t size)
 
 int vki_os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
 {
-	return __sigaction(sig, sa, old);
+	int r = __sigaction(sig, sa, old);
+	/* glibc fills the old mask's 1024 bits from the kernel's 64 and the
+	 * rest from its stack: garbage that the leak checker, which scans the
+	 * runtime's globals with the program's, would take for pointers. */
+	if (r == 0 && old)
+		vki_fill((char *)&old->sa_mask + 8, 0, sizeof(old->sa_mask) - 8);
+	return r;
 }
 
 void vki_os_raise(int sig)
 {
 	raise(sig);
+}
+
+/* The leak checker's stop-the-world (leak.c): the threads of this process,
+ * a signal to one of them, and a futex to park it on. */
+int vki_os_list_tasks(int *tids, int max)
+{
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[4096];
+	int n = 0;
+	long got;
+	while ((got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got;) {
+			const char *name = buf + off + 19; /* d_ino, d_off, d_reclen, d_type */
+			unsigned short reclen = *(const unsigned short *)(buf + off + 16);
+			int tid = 0;
+			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (*c - '0');
+			if (tid > 0 && n < max)
+				tids[n++] = tid;
+			off += reclen;
+		}
+	}
+	close(fd);
+	return n;
+}
+
+int vki_os_tgkill(int tid, int sig)
+{
+	return (int)syscall(SYS_tgkill, getpid(), tid, sig);
+}
+
+void vki_os_futex_wait(int *word, int val, long timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	syscall(SYS_futex, word, 128 /* FUTEX_WAIT_PRIVATE */, val,
+		timeout_ms >= 0 ? &ts : NULL, NULL, 0);
+}
+
+void vki_os_futex_wake(int *word)
+{
+	syscall(SYS_futex, word, 129 /* FUTEX_WAKE_PRIVATE */, 0x7fffffff, NULL, NULL, 0);
 }
 
 /*

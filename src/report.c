@@ -93,6 +93,29 @@ static bool report_begin(void)
 	return true;
 }
 
+/*
+ * A report that is not about one address (leak.c's list of unreferenced
+ * objects): the same lock, log file and buffered stream as the others, and
+ * counted as one report when it says so (for fail_on_report and the
+ * summary at exit), but no halt: the caller decides the exit status.
+ */
+void vki_report_stream_open(void)
+{
+	vki_self()->in_report = 1;
+	vki_spin_lock(&report_lock);
+	vki_report_open_log();
+	vki_symbolize_reset();
+	vki_stream_begin();
+}
+
+void vki_report_stream_close(bool counted)
+{
+	if (counted)
+		__atomic_add_fetch(&vki_reports, 1, __ATOMIC_RELAXED);
+	vki_stream_end();
+	vki_spin_unlock(&report_lock);
+}
+
 /* The owner said there is nothing to report (d->let_fault): nothing was
  * printed yet, give the lock back. */
 static void report_cancel(void)

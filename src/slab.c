@@ -410,6 +410,7 @@ static void flush_mags(struct vki_heap_mags *tm)
 		struct mag *m = &tm->mag[i];
 		if (m->n)
 			cache_put_many(&kmalloc_caches[i], m->obj, m->n);
+		vki_fill(m->obj, 0, m->n * sizeof(m->obj[0]));
 		m->n = 0;
 	}
 }
@@ -585,8 +586,10 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 			m->n = cache_take(c, m->obj, mag_cap(c) / 2 + 1);
 			pthread_mutex_unlock(&c->lock);
 		}
-		if (m->n)
+		if (m->n) {
 			slot = m->obj[--m->n];
+			m->obj[m->n] = 0; /* leak.c scans TLS: no stale object address */
+		}
 	} else {
 		pthread_mutex_lock(&c->lock);
 		cache_take(c, &slot, 1);
@@ -618,6 +621,7 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 
 static bool kinds_clash(uint8_t allocated, uint8_t freeing)
 {
+	allocated &= ~VKI_KIND_LEAK_IGNORED;
 	if (allocated == VKI_KIND_CACHE || freeing == VKI_KIND_CACHE)
 		return false; /* kfree() of a kmem_cache object is fine */
 	return allocated != freeing;
@@ -730,6 +734,22 @@ size_t vki_heap_size(const void *p)
 bool vki_heap_owns(const void *p)
 {
 	return lookup((uintptr_t)p) != NULL;
+}
+
+/* vk_leak_ignore: a flag bit in the live object's kind (its next
+ * allocation stores a plain kind again). */
+bool vki_heap_leak_ignore(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	if (!vki_heap_size(p))
+		return false;
+	struct vki_slab *s = lookup(a);
+	uintptr_t slot = s->type == HDR_LARGE ? s->start
+		       : slot_addr(s, (uint32_t)slot_index(s, a));
+	struct objmeta *m = s->type == HDR_LARGE ? s->meta : &s->meta[slot_index(s, a)];
+	m->kind |= VKI_KIND_LEAK_IGNORED;
+	meta_seal(m, slot);
+	return true;
 }
 
 /* ksize(): the whole object becomes usable, as in the kernel. */

@@ -34,7 +34,7 @@ static void desc_from(struct vki_heap_desc *d, const struct objmeta *m, uintptr_
 	d->obj = user;
 	d->size = m->size;
 	d->freed = m->state == OBJ_QUAR || m->state == OBJ_AVAIL;
-	d->kind = m->kind;
+	d->kind = m->kind & ~VKI_KIND_LEAK_IGNORED;
 	d->alloc_stack = m->alloc_stack;
 	d->free_stack = d->freed ? m->free_stack : 0;
 	d->alloc_tid = m->alloc_tid;
@@ -193,6 +193,35 @@ const struct vki_owner_ops vki_heap_ops = {
 	.describe = heap_owner_describe,
 	.print = heap_owner_print,
 };
+
+/* ---------------------------------------------------------------- leaks */
+
+/* Called by leak.c with the heap's locks and the arena's lock held and the
+ * other threads stopped; the objects' metadata is read without meta_verify,
+ * since a stopped thread may be half-way through writing one of its own
+ * (that object is SETTLING, not LIVE, and skipped). */
+void vki_heap_for_each_live(uintptr_t mapping,
+			    void (*fn)(uintptr_t start, size_t size, uint32_t alloc_stack,
+				       bool ignored, void *ctx),
+			    void *ctx)
+{
+	struct vki_slab *s = lookup(mapping);
+	if (!s || s->magic != HDR_MAGIC || s->start != mapping)
+		return;
+	if (s->type == HDR_LARGE) {
+		const struct objmeta *m = s->meta;
+		if (m->state == OBJ_LIVE)
+			fn(s->start, m->size == UINT32_MAX ? s->len : m->size, m->alloc_stack,
+			   m->kind & VKI_KIND_LEAK_IGNORED, ctx);
+		return;
+	}
+	for (uint32_t i = 0; i < s->cache->nobj; i++) {
+		const struct objmeta *m = &s->meta[i];
+		if (m->state == OBJ_LIVE)
+			fn(slot_addr(s, i) + m->off, m->size, m->alloc_stack,
+			   m->kind & VKI_KIND_LEAK_IGNORED, ctx);
+	}
+}
 
 /* ---------------------------------------------------------------- stats, walk */
 

@@ -69,6 +69,8 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *
  *   #  lock                     guards                                   across a
  *                                                                        syscall?
+ *   0  check_lock  (leak.c)     one leak check at a time                 yes (mmap,
+ *      pthread mutex                                                      /proc, write)
  *   1  init_lock   (init.c)     start-up order, init_state               yes (mmap)
  *   2  report lock (report.c)   one report at a time: the report stream,  yes (write,
  *      vki_spin                 symbolizer process, peek cache            symbolizer)
@@ -100,13 +102,16 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  * A report (2) takes the arena lock (3) to describe an address, unless this
  * thread already holds it (vki_self()->holding_arena: a report from inside
  * the arena, e.g. an invalid free).  The depot (4) is taken with or without
- * 3 held and takes nothing itself.  A report only try-locks 5 (dlopen may
- * be registering globals).  6 is a leaf: nothing is taken under it, and it
- * is never taken with 3 held.  7 and 8 are taken after 3 (the invariant
- * walk holds 3 when it asks them) and never together; a report from a
- * thread holding one of them skips what it would say from it.  The fork
- * handler (init.c) holds 2.3-2.7 (vki_heap_lock_all), 3, 6, 7 and 8 across
- * fork; the heap's are made new in the child;
+ * 3 held and takes nothing itself.  The leak check takes 0, the heap's
+ * locks (vki_heap_lock_all), 3, stops the other threads, and takes 2 only
+ * after resuming them and releasing 3 and the heap's (docs/DESIGN.md).  A
+ * report only try-locks 5 (dlopen may be registering globals).  6 is a
+ * leaf: nothing is taken under it, and it is never taken with 3 held.  7
+ * and 8 are taken after 3 (the invariant walk holds 3 when it asks them)
+ * and never together; a report from a thread holding one of them skips
+ * what it would say from it.  The fork handler (init.c) holds 2.3-2.7
+ * (vki_heap_lock_all), 3, 6, 7 and 8 across fork; the heap's are made new
+ * in the child;
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
  * acquire publication), the depot's lookups, st.alloc_failures.
@@ -259,6 +264,9 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(quarantine_size, SIZE, 256UL << 20, "bytes of freed heap objects held back")  \
 	X(handle_segv, BOOL, 1, "turn faults in the arena or its shadow into reports") \
 	X(mmap, BOOL, 1, "place the program's mmap mappings in the arena (mmap.c)")   \
+	X(detect_leaks, BOOL, 1, "report unreferenced heap objects and mappings at exit")  \
+	X(leak_report_only, BOOL, 0, "leaks are reported but do not change the exit status")\
+	X(leak_suppressions, STR, 0, "file of leak:pattern lines (function or library)")  \
 	X(verbosity, INT, 0, "print what the runtime does (0: only reports)")         \
 	X(fail_on_report, BOOL, 0, "halt_on_error=0: exit with exitcode at the end if any report was printed") \
 	X(arena_stacks, BOOL, 1, "thread stacks from the arena, guard page below (stack.c)")   \
@@ -361,6 +369,8 @@ int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind); /* 
 int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind);  /* accessible (zero) again */
 int vki_os_decommit(uintptr_t addr, size_t len);                       /* MADV_DONTNEED */
 int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec);
+/* Read own memory without faulting (process_vm_readv): bytes copied, or -1. */
+long vki_os_read_self(uintptr_t addr, void *buf, size_t len);
 bool vki_os_has_guard_markers(void); /* MADV_GUARD_INSTALL works (Linux >= 6.13) */
 /* Files: /proc and the report log.  The mapping that holds addr, from
  * /proc/self/maps without malloc: 0 with [*lo, *hi), or -1. */
@@ -384,6 +394,12 @@ void vki_os_unmap_stack(void *sp, size_t size);
 int vki_os_altstack_get(void **sp, size_t *size, bool *on_it);
 int vki_os_altstack_set(void *sp, size_t size); /* 0 or -1 */
 int vki_os_altstack_disable(void);              /* 0, or -1 while on it */
+/* The leak checker's stop-the-world: this process's threads (count, or
+ * -1), a signal to one (0 or -1), a private futex (timeout_ms < 0: none). */
+int vki_os_list_tasks(int *tids, int max);
+int vki_os_tgkill(int tid, int sig);
+void vki_os_futex_wait(int *word, int val, long timeout_ms);
+void vki_os_futex_wake(int *word);
 /* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
 /* At exit already (a destructor): flush the program's stdio, then _exit. */
@@ -670,6 +686,8 @@ void vki_shadow_release_add(struct vki_release_batch *b, uintptr_t rs, uintptr_t
 void vki_shadow_release_flush(struct vki_release_batch *b);
 /* Present windows counted from the bitmap in [start, end). */
 unsigned long vki_shadow_count_present(uintptr_t start, uintptr_t end);
+/* Where shadow.c keeps its copy of the arena base (leak.c skips it). */
+const uintptr_t *vki_shadow_base_var(void);
 /* Read one shadow byte for a report; false when its window is absent. */
 bool vki_shadow_peek(uintptr_t addr, uint8_t *out);
 /* Any non-zero byte in the shadow bytes [s, e)?  The one scan, for the
@@ -848,6 +866,10 @@ void vki_report_fault(uintptr_t addr, bool is_write, void *ucontext);
 /* ... and it faulted: flush what it has before the process dies. */
 void vki_report_nested_fault(uintptr_t addr);
 void vki_report_after_fork_child(void);
+/* A report of another shape (leak.c): open the stream under the report
+ * lock, print with vki_report_printf, close (counted: one more report). */
+void vki_report_stream_open(void);
+void vki_report_stream_close(bool counted);
 
 /* ------------------------------------------------------------ signal.c */
 
@@ -906,6 +928,7 @@ bool vki_arch_finish_shadow_read(void *ucontext, uintptr_t fault, uint8_t value)
  * beside them, a quarantine (quarantine.c), malloc and friends (malloc.c).
  */
 enum vki_alloc_kind { VKI_KIND_MALLOC, VKI_KIND_NEW, VKI_KIND_NEW_ARRAY, VKI_KIND_CACHE };
+#define VKI_KIND_LEAK_IGNORED 0x80 /* or'ed into a live object's kind: vk_leak_ignore */
 struct vki_kcache; /* a cache: kmalloc-N, or one of kmem_cache_create */
 
 /* Allocate size bytes aligned to align (a power of two) from cache c, or
@@ -943,6 +966,25 @@ size_t vki_kcache_size(const struct vki_kcache *c);
 void vki_heap_lock_all(void);
 void vki_heap_unlock_all(void);
 void vki_heap_after_fork_child(void);
+
+/* leak.c: the live objects of the heap mapping that starts at mapping (a
+ * slab: each live object; a large object: itself), in address order, with
+ * their requested size, allocation stack and whether vk_leak_ignore marked
+ * them.  Caller holds vki_heap_lock_all() and the arena lock. */
+void vki_heap_for_each_live(uintptr_t mapping,
+			    void (*fn)(uintptr_t start, size_t size, uint32_t alloc_stack,
+				       bool ignored, void *ctx),
+			    void *ctx);
+/* Mark the live object p starts as not a leak (its allocation clears the
+ * mark); false when p starts no live object. */
+bool vki_heap_leak_ignore(const void *p);
+
+/* leaksupp.c: read the leak_suppressions file (patterns; 0: none), and
+ * whether a stored stack matches one.  Takes the loader lock. */
+int vki_leak_supp_load(void);
+bool vki_leak_supp_match(uint32_t stack);
+/* leak.c: the check at exit (init.c calls it); the number of leaks reported. */
+int vki_leak_check_at_exit(void);
 
 /* quarantine.c: freed objects wait here (FIFO, quarantine_size bytes)
  * before their memory is reused. */
@@ -992,6 +1034,10 @@ bool vki_mmap_describe(const struct vki_area_info *ai, char *buf, size_t size);
  * as without vkasan instead of being reported (the describe hook sets
  * d->let_fault from it). */
 bool vki_mmap_let_fault(uintptr_t addr, size_t size);
+/* A live MMAP piece the leak checker may read as a root (leak.c, arena
+ * lock held): anonymous (private or shared; a file's pages past its end
+ * would fault) and readable. */
+bool vki_mmap_scannable(const struct vki_area *a);
 /* A fault at addr in the arena: 0 not in a live mapping of the program's;
  * 1 in an inaccessible (PROT_NONE) part (the program's handler gets it, or
  * else it is reported); 2 in an accessible part (a write to read-only

@@ -97,6 +97,8 @@ void vk_kvfree(const void *p);
 #define kvcalloc(n, size, flags) vk_kcalloc((n), (size), (flags) | __GFP_ZERO)
 #define kvfree(p) vk_kvfree(p)
 
+#define kmemleak_not_leak(p) vk_leak_ignore(p)
+
 /* ----------------------------------------------- end of the heap section */
 
 /* ------------------------------------------------- the vmalloc section */

@@ -6,9 +6,10 @@
 // to inline checks (the allocator alone, nothing checked).
 //
 // RUN: %cc %s -o %t
-// RUN: %run %t 2>&1 | FileCheck %s --check-prefix=CHECK-%vkmode
-// RUN: env VKASAN_OPTIONS=arena_size=64M %run %t small 2>&1 | FileCheck %s --check-prefix=SMALL-%vkmode
-// RUN: env VKASAN_OPTIONS=shadow=0 %run %t noshadow 2>&1 | FileCheck %s --check-prefix=NOSHADOW
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t 2>&1 | FileCheck %s --check-prefix=CHECK-%vkmode
+// RUN: env VKASAN_OPTIONS=arena_size=64M:detect_leaks=0 %run %t small 2>&1 | FileCheck %s --check-prefix=SMALL-%vkmode
+// RUN: env VKASAN_OPTIONS=shadow=0:detect_leaks=0 %run %t noshadow 2>&1 | FileCheck %s --check-prefix=NOSHADOW
+// (the program never frees its mapping: detect_leaks=0)
 #include <stdlib.h>
 #include "vktest.h"
 

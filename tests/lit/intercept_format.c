@@ -7,24 +7,25 @@
 // glibc's fortify wrappers) are filtered out: the checks are on the real
 // frames, the interceptor first and its caller next.
 // RUN: %cc %s -o %t
-// RUN: %run %t ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: not %run %t sprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=sprintf -DCALLER=main
-// RUN: not %run %t snprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=snprintf -DCALLER=main
-// RUN: not %run %t vsprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vsprintf -DCALLER=vfmt
-// RUN: not %run %t vsnprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vsnprintf -DCALLER=vfmt
-// RUN: not %run %t snprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=snprintf -DCALLER=main
-// RUN: not %run %t asprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=asprintf -DCALLER=main
-// RUN: not %run %t vasprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vasprintf -DCALLER=vfmt
-// RUN: not %run %t printf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=printf -DCALLER=main
-// RUN: not %run %t fprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fprintf -DCALLER=main
+// (The program keeps its buffers to the end, on purpose: no leak check.)
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t sprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=sprintf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t snprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=snprintf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t vsprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vsprintf -DCALLER=vfmt
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t vsnprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vsnprintf -DCALLER=vfmt
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t snprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=snprintf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t asprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=asprintf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t vasprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vasprintf -DCALLER=vfmt
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t printf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=printf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t fprintf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fprintf -DCALLER=main
 //
 // RUN: %cc -O2 -D_FORTIFY_SOURCE=2 %s -o %t.f
-// RUN: %run %t.f ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: not %run %t.f sprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=sprintf -DCALLER=main
-// RUN: not %run %t.f snprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=snprintf -DCALLER=main
-// RUN: not %run %t.f vsnprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vsnprintf -DCALLER=vfmt
-// RUN: not %run %t.f printf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=printf -DCALLER=main
-// RUN: not --crash %run %t.f chk_fail 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=CHKFAIL
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t.f ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f sprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=sprintf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f snprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=snprintf -DCALLER=main
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f vsnprintf 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=vsnprintf -DCALLER=vfmt
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f printf-arg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=printf -DCALLER=main
+// RUN: not --crash env VKASAN_OPTIONS=detect_leaks=0 %run %t.f chk_fail 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=CHKFAIL
 #include <stdarg.h>
 #include <stdlib.h>
 #include "vktest.h"

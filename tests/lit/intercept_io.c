@@ -7,33 +7,34 @@
 // glibc's fortify wrappers) are filtered out: the checks are on the real
 // frames, the interceptor first and its caller next.
 // RUN: %cc %s -o %t
-// RUN: %run %t ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: not %run %t read 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=read
-// RUN: not %run %t pread 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=pread
-// RUN: not %run %t readv 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=readv
-// RUN: not %run %t recv 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=recv
-// RUN: not %run %t recvfrom 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=recvfrom
-// RUN: not %run %t recvmsg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=recvmsg
-// RUN: not %run %t write 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=write
-// RUN: not %run %t pwrite 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=pwrite
-// RUN: not %run %t writev 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=writev
-// RUN: not %run %t send 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=send
-// RUN: not %run %t sendto 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=sendto
-// RUN: not %run %t fread 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fread
-// RUN: not %run %t fwrite 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fwrite
-// RUN: not %run %t fgets 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fgets
-// RUN: not %run %t fputs 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fputs
-// RUN: not %run %t getline 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getline
-// RUN: not %run %t getdelim 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getdelim
-// RUN: not %run %t getcwd 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getcwd
-// RUN: not %run %t realpath 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=realpath
+// (The program keeps its buffers to the end, on purpose: no leak check.)
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t read 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=read
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t pread 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=pread
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t readv 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=readv
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t recv 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=recv
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t recvfrom 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=recvfrom
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t recvmsg 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=recvmsg
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t write 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=write
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t pwrite 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=pwrite
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t writev 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=writev
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t send 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=send
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t sendto 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=sendto
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t fread 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fread
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t fwrite 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fwrite
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t fgets 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fgets
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t fputs 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fputs
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t getline 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getline
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t getdelim 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getdelim
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t getcwd 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getcwd
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t realpath 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=realpath
 //
 // RUN: %cc -O2 -D_FORTIFY_SOURCE=2 %s -o %t.f
-// RUN: %run %t.f ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: not %run %t.f read 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=read
-// RUN: not %run %t.f fgets 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fgets
-// RUN: not %run %t.f getcwd 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getcwd
-// RUN: not --crash %run %t.f chk_fail 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=CHKFAIL
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t.f ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f read 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=read
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f fgets 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=fgets
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f getcwd 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=getcwd
+// RUN: not --crash env VKASAN_OPTIONS=detect_leaks=0 %run %t.f chk_fail 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=CHKFAIL
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>

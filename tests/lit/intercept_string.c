@@ -7,64 +7,65 @@
 // glibc's fortify wrappers) are filtered out: the checks are on the real
 // frames, the interceptor first and its caller next.
 // RUN: %cc %s -o %t
-// RUN: %run %t ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: not %run %t strlen 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strlen
-// RUN: not %run %t strnlen 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strnlen
-// RUN: not %run %t strcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcpy
-// RUN: not %run %t stpcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=stpcpy
-// RUN: not %run %t strncpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncpy
-// RUN: not %run %t stpncpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=stpncpy
-// RUN: not %run %t strcat 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcat
-// RUN: not %run %t strncat 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncat
-// RUN: not %run %t strcmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcmp
-// RUN: not %run %t strncmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncmp
-// RUN: not %run %t strcasecmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcasecmp
-// RUN: not %run %t strncasecmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncasecmp
-// RUN: not %run %t strchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strchr
-// RUN: not %run %t strrchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strrchr
-// RUN: not %run %t strchrnul 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strchrnul
-// RUN: not %run %t strstr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strstr
-// RUN: not %run %t strcasestr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcasestr
-// RUN: not %run %t strspn 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strspn
-// RUN: not %run %t strcspn 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcspn
-// RUN: not %run %t strpbrk 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strpbrk
-// RUN: not %run %t strtok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtok
-// RUN: not %run %t strtok_r 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtok_r
-// RUN: not %run %t strdup 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strdup
-// RUN: not %run %t strndup 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strndup
-// RUN: not %run %t strtol 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtol
-// RUN: not %run %t strtoull 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtoull
-// RUN: not %run %t strtod 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtod
-// RUN: not %run %t memchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memchr
-// RUN: not %run %t memrchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memrchr
-// RUN: not %run %t memcmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memcmp
-// RUN: not %run %t bcmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=bcmp
-// RUN: not %run %t memmem 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memmem
-// RUN: not %run %t memccpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memccpy
-// RUN: not %run %t mempcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=mempcpy
-// RUN: not %run %t bzero 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=bzero
-// RUN: not %run %t explicit_bzero 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=explicit_bzero
-// RUN: not %run %t __strcpy_chk 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=__strcpy_chk
-// RUN: not %run %t __strncat_chk 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=__strncat_chk
+// (The program keeps its buffers to the end, on purpose: no leak check.)
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strlen 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strlen
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strnlen 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strnlen
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t stpcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=stpcpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strncpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t stpncpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=stpncpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strcat 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcat
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strncat 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncat
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strcmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcmp
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strncmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncmp
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strcasecmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcasecmp
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strncasecmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncasecmp
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strchr
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strrchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strrchr
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strchrnul 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strchrnul
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strstr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strstr
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strcasestr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcasestr
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strspn 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strspn
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strcspn 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcspn
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strpbrk 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strpbrk
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strtok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtok
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strtok_r 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtok_r
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strdup 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strdup
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strndup 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strndup
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strtol 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtol
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strtoull 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtoull
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t strtod 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strtod
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t memchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memchr
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t memrchr 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memrchr
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t memcmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memcmp
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t bcmp 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=bcmp
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t memmem 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memmem
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t memccpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=memccpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t mempcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=mempcpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t bzero 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=bzero
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t explicit_bzero 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=explicit_bzero
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t __strcpy_chk 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=__strcpy_chk
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t __strncat_chk 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=__strncat_chk
 //
 // Fortified: the same calls, through the _chk entry points where the
 // compiler knows the object size; a copy larger than a known object still
 // aborts as glibc's would.
 // RUN: %cc -O2 -D_FORTIFY_SOURCE=2 %s -o %t.f
-// RUN: %run %t.f ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: not %run %t.f strcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcpy
-// RUN: not %run %t.f strncat 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncat
-// RUN: not %run %t.f mempcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=mempcpy
-// RUN: not --crash %run %t.f chk_fail 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=CHKFAIL
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t.f ok 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f strcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strcpy
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f strncat 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strncat
+// RUN: not env VKASAN_OPTIONS=detect_leaks=0 %run %t.f mempcpy 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=mempcpy
+// RUN: not --crash env VKASAN_OPTIONS=detect_leaks=0 %run %t.f chk_fail 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=CHKFAIL
 //
 // Options: strict_string_checks=1 checks the whole string even where strchr
 // stops early; intercept=0 checks nothing.
-// RUN: %run %t strict 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
-// RUN: env VKASAN_OPTIONS=strict_string_checks=1 not %run %t strict 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strchr
-// RUN: env VKASAN_OPTIONS=intercept=0 %run %t off 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OFF
+// RUN: env VKASAN_OPTIONS=detect_leaks=0 %run %t strict 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OK
+// RUN: env VKASAN_OPTIONS=strict_string_checks=1:detect_leaks=0 not %run %t strict 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=BAD -DFN=strchr
+// RUN: env VKASAN_OPTIONS=intercept=0:detect_leaks=0 %run %t off 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=OFF
 //
 // Inline mode checks stack buffers too; outline mode reports nothing there.
-// RUN: env VKASAN_OPTIONS=halt_on_error=0 %run %t stack 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=STACK-%vkmode
+// RUN: env VKASAN_OPTIONS=halt_on_error=0:detect_leaks=0 %run %t stack 16 2>&1 | grep -v ' \[inline\]$' | FileCheck %s --check-prefix=STACK-%vkmode
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <strings.h>

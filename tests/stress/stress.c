@@ -555,6 +555,9 @@ int main(int argc, char **argv)
 		       resident, (unsigned long long)st.reports, errors, bad_walks, bad_quiet,
 		       bad_end);
 	}
+	for (int i = 0; i < nthreads; i++) /* the leak check at exit looks */
+		free(ws[i].slots);
+	free(ws);
 	if (allocs == 0 || errors || leak || bad_walks || bad_quiet || bad_end || st.reports) {
 		printf("stress: FAILED\n");
 		return 1;

@@ -7,7 +7,7 @@
 // RUN: %cc %s -o %t
 // RUN: not %run %t 2>&1 | FileCheck %s %lines
 // RUN: not %run %t churn 2>&1 | FileCheck %s --check-prefix=CHURN
-// RUN: env VKASAN_OPTIONS=quarantine_size=0 %run %t reuse 2>&1 | FileCheck %s --check-prefix=REUSE
+// RUN: env VKASAN_OPTIONS=quarantine_size=0:detect_leaks=0 %run %t reuse 2>&1 | FileCheck %s --check-prefix=REUSE
 #include <stdlib.h>
 #include "vktest.h"
 
