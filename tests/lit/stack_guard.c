@@ -47,7 +47,10 @@ int main(int argc, char **argv)
 		// MAIN-NEXT: BUG: stack guard page was hit at [[A:0x[0-9a-f]+]] (stack is 0x{{[0-9a-f]+}}-0x{{[0-9a-f]+}})
 		// MAIN-NEXT: {{Read|Write}} at addr [[A]] by task vktest/[[PID]]
 		// MAIN: Call Trace:
-		// MAIN-NEXT: {{^ }}recurse+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}stack_guard.c:{{[0-9]+}}
+		// The frame that overflowed: recurse's, or that of the runtime's
+		// check it was calling (it runs on the same stack).
+		// MAIN-NEXT: {{^ (recurse|check_[a-z_]+|__asan_[a-z0-9_]+)\+0x[0-9a-f]+/0x[0-9a-f]+ .*(stack_guard|check)\.c:[0-9]+$}}
+		// MAIN: {{^ }}recurse+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}stack_guard.c:{{[0-9]+}}
 		// MAIN-NEXT: {{^ }}recurse+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}stack_guard.c:[[#CALL]]
 		// MAIN: {{^={66}$}}
 		// MAIN-NOT: not reached
@@ -63,7 +66,10 @@ int main(int argc, char **argv)
 		// THREAD-NEXT: BUG: stack guard page was hit at [[A:0x[0-9a-f]+]] (stack is [[LO:0x[0-9a-f]+]]-0x{{[0-9a-f]+}})
 		// THREAD-NEXT: {{Read|Write}} at addr [[A]] by task vk-deep/[[TID]]
 		// THREAD: Call Trace:
-		// THREAD-NEXT: {{^ }}recurse+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}stack_guard.c:{{[0-9]+}}
+		// The frame that overflowed: recurse's, or that of the runtime's
+		// check it was calling (it runs on the same stack).
+		// THREAD-NEXT: {{^ (recurse|check_[a-z_]+|__asan_[a-z0-9_]+)\+0x[0-9a-f]+/0x[0-9a-f]+ .*(stack_guard|check)\.c:[0-9]+$}}
+		// THREAD: {{^ }}recurse+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}stack_guard.c:{{[0-9]+}}
 		// THREAD-NEXT: {{^ }}recurse+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}stack_guard.c:[[#CALL]]
 		// THREAD: {{^={66}$}}
 		// THREAD-NOT: not reached
