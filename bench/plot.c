@@ -8,7 +8,8 @@
  * Reads the CSV written by report.awk (section,benchmark,param,variant,
  * value,unit,ratio,note) and draws: allocator throughput with 1 and with 2
  * threads (log scale), resident shadow per scenario and point (log scale),
- * and the check-cost slowdowns (linear).
+ * the check-cost slowdowns (linear), and - when the CSV has "shadowrun"
+ * rows - resident shadow over a run as lines (linear, x = operations).
  */
 #include <math.h>
 #include <stdint.h>
@@ -564,8 +565,144 @@ static void draw_chart(const struct chart *c, int top)
 #undef YPOS
 }
 
+/* ------------------------------------------------------------ line chart */
+
+#define MAXP 1024
+
+struct lines {
+	char title[160];
+	int n, nseries;
+	char series[MAXS][32];
+	double x[MAXP];
+	double y[MAXS][MAXP]; /* NAN: no value */
+};
+
+static void lines_add(struct lines *l, double x, const char *series, double y)
+{
+	int s, i;
+
+	for (s = 0; s < l->nseries; s++)
+		if (!strcmp(l->series[s], series))
+			break;
+	if (s == l->nseries) {
+		if (s == MAXS)
+			return;
+		snprintf(l->series[s], sizeof(l->series[0]), "%s", series);
+		l->nseries++;
+	}
+	/* Rows come grouped by x (report.awk writes one op at a time). */
+	if (!l->n || l->x[l->n - 1] != x) {
+		if (l->n == MAXP)
+			return;
+		l->x[l->n] = x;
+		for (i = 0; i < MAXS; i++)
+			l->y[i][l->n] = NAN;
+		l->n++;
+	}
+	l->y[s][l->n - 1] = y;
+}
+
+/* ideal black, vkasan red, the others the next colours. */
+static int line_color(const struct lines *l, int s)
+{
+	int i, k = 1;
+
+	if (!strcmp(l->series[s], "ideal"))
+		return C_BLACK;
+	if (!strcmp(l->series[s], "vkasan"))
+		return C_SERIES;
+	for (i = 0; i < s; i++)
+		if (strcmp(l->series[i], "vkasan") && strcmp(l->series[i], "ideal"))
+			k++;
+	return C_SERIES + 1 + k % (NSERIES_COLORS - 1);
+}
+
+/* A segment two pixels thick (enough for a chart; no anti-aliasing). */
+static void segment(int x0, int y0, int x1, int y1, int c)
+{
+	int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+	int err = dx + dy, e2;
+
+	for (;;) {
+		fill(x0, y0, x0 + 2, y0 + 2, c);
+		if (x0 == x1 && y0 == y1)
+			break;
+		e2 = 2 * err;
+		if (e2 >= dy) { err += dy; x0 += sx; }
+		if (e2 <= dx) { err += dx; y0 += sy; }
+	}
+}
+
+static void draw_lines(const struct lines *l, int top)
+{
+	const int left = 90, right = W - 20, ptop = top + 50, pbot = top + CHART_H - 50;
+	double hi = 0, xmax = 0, step, v;
+	int i, s, x, y;
+	char buf[64];
+
+	text(left, top + 12, l->title, 2, C_BLACK);
+	for (i = 0; i < l->n; i++) {
+		if (l->x[i] > xmax)
+			xmax = l->x[i];
+		for (s = 0; s < l->nseries; s++)
+			if (!isnan(l->y[s][i]) && l->y[s][i] > hi)
+				hi = l->y[s][i];
+	}
+	if (l->n < 2 || hi <= 0 || xmax <= 0) {
+		text(left, ptop + 20, "no data", 2, C_AXIS);
+		return;
+	}
+	hi *= 1.1;
+#define XPOS(val) (left + (int)((val) / xmax * (right - left)))
+#define YPOS(val) (pbot - (int)((val) / hi * (pbot - ptop)))
+	step = pow(10, floor(log10(hi / 5)));
+	if (hi / step > 10)
+		step *= 2;
+	for (v = 0; v <= hi; v += step) {
+		y = YPOS(v);
+		fill(left, y, right, y + 1, C_GRID);
+		snprintf(buf, sizeof(buf), "%g", v);
+		text(left - 8 - text_width(buf, 1), y - 3, buf, 1, C_BLACK);
+	}
+	step = pow(10, floor(log10(xmax / 4)));
+	if (xmax / step > 10)
+		step *= 2;
+	for (v = 0; v <= xmax * 1.001; v += step) {
+		x = XPOS(v);
+		fill(x, pbot, x + 1, pbot + 4, C_AXIS);
+		snprintf(buf, sizeof(buf), "%g", v);
+		text(x - text_width(buf, 1) / 2, pbot + 8, buf, 1, C_BLACK);
+	}
+	text(right - text_width("operations", 1), pbot + 22, "operations", 1, C_BLACK);
+	fill(left, ptop, left + 1, pbot + 1, C_AXIS);
+	fill(left, pbot, right, pbot + 1, C_AXIS);
+	for (s = l->nseries - 1; s >= 0; s--) { /* the first series on top */
+		int px0 = -1, py0 = -1;
+
+		for (i = 0; i < l->n; i++) {
+			if (isnan(l->y[s][i]))
+				continue;
+			x = XPOS(l->x[i]);
+			y = YPOS(l->y[s][i]);
+			if (px0 >= 0)
+				segment(px0, py0, x, y, line_color(l, s));
+			px0 = x;
+			py0 = y;
+		}
+	}
+	x = right;
+	for (i = l->nseries - 1; i >= 0; i--) {
+		x -= text_width(l->series[i], 1) + 26;
+		fill(x, top + 16, x + 12, top + 28, line_color(l, i));
+		text(x + 16, top + 19, l->series[i], 1, C_BLACK);
+	}
+#undef XPOS
+#undef YPOS
+}
+
 int main(int argc, char **argv)
 {
+	static struct lines run;
 	static struct chart charts[5];
 	struct chart *a1 = &charts[0], *a2 = &charts[1], *sh = &charts[2], *ck = &charts[3];
 	char line[1024], group[48], pbuf[16];
@@ -580,6 +717,9 @@ int main(int argc, char **argv)
 	chart_init(a2, "Allocator throughput, 2 threads (Mops/s, log scale)", 1);
 	chart_init(sh, "Resident shadow after each purge (KiB, log scale)", 1);
 	chart_init(ck, "Check cost: slowdown over the plain build (x)", 0);
+	snprintf(run.title, sizeof(run.title),
+		 "Resident shadow over a run, no explicit purge (KiB, vkasan = release_delay 4, "
+		 "eager = 0)");
 	ck->show_values = 1;
 	f = fopen(argv[1], "r");
 	if (!f) {
@@ -612,17 +752,21 @@ int main(int argc, char **argv)
 			chart_add(sh, group, fl[3], atof(fl[4]));
 		} else if (!strcmp(fl[0], "check") && strcmp(fl[3], "plain") && *fl[6])
 			chart_add(ck, fl[1], fl[3], atof(fl[6]));
+		else if (!strcmp(fl[0], "shadowrun") && *fl[4])
+			lines_add(&run, atof(fl[2]), fl[3], atof(fl[4]));
 	}
 	fclose(f);
 
 	W = 1600;
-	H = 60 + 4 * CHART_H;
+	H = 60 + (run.n ? 5 : 4) * CHART_H;
 	px = calloc((size_t)W * H, 1);
 	if (!px)
 		return 1;
 	text(20, 16, argc > 3 ? argv[3] : "vkasan benchmarks", 3, C_BLACK);
 	for (n = 0, i = 0; i < 4; i++)
 		draw_chart(&charts[i], 60 + i * CHART_H);
+	if (run.n)
+		draw_lines(&run, 60 + 4 * CHART_H);
 	(void)n;
 	return write_png(argv[2]) ? 1 : 0;
 }

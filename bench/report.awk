@@ -4,6 +4,8 @@
 # Raw lines (from alloc_bench, shadow_bench, check_bench and run.sh):
 #   alloc,<workload>,<threads>,<backend>,<ops>,<seconds>,<ops_per_s>,<failures>
 #   shadow,<scenario>,<point>,<label>,<live>,<resident_kib>,<ideal_kib>,<unshared_kib>
+#   shadowrun,<scenario>,<op>,<label>,<live>,<resident_kib>,<ideal_kib>,<counted_kib>
+#   target,<name>,<limit>,<measured>,met|MISSED|shown   (bench/extra/*.sh)
 #   check,<kernel>,<variant>,<seconds>,<checksum>
 #   fail,<section>,<what>                          a run that did not finish
 #   info,<key>,<value>                             machine, mode, command
@@ -12,12 +14,16 @@
 #   alloc:  param = threads, value = ops/s, ratio = time per op / vkasan's
 #   shadow: param = point, value = KiB resident (or live mappings), ratio =
 #           value / ideal
+#   shadowrun: param = op (samples over one run, no explicit purge), variant
+#           = ideal | vkasan (release_delay=4) | eager (release_delay=0) |
+#           asan, value = KiB resident, ratio = value / ideal
 #   check:  value = seconds (best), ratio = slowdown over plain
 #   target: param = limit, value = measured, note = met | MISSED | shown
 BEGIN {
 	FS = ","
 	nalloc_b = split("vkasan shadow=0 mmap malloc asan", alloc_b, " ")
 	nshadow_v = split("ideal vkasan upstream unshared asan", shadow_v, " ")
+	nsr_v = split("vkasan eager asan", sr_v, " ")
 }
 
 function add(list, key, arr) { if (!(key in arr)) { arr[key] = 1; list[++list[0]] = key } }
@@ -40,6 +46,18 @@ function target(name, limit, val, ok, shown) {
 }
 
 $1 == "info" { info[$2] = $3; infokeys[++ninfo] = $2; next }
+$1 == "target" {
+	if ($5 != "met" && $5 != "MISSED" && $5 != "shown") { fails[++nfail] = "extra: bad target line: " $0; next }
+	xtarget[++nxt] = $0
+	next
+}
+$1 == "shadowrun" {
+	if (!(($3) in sr_seen)) { sr_seen[$3] = 1; sr_op[++nsr] = $3 }
+	sr[$3, $4] = $6 + 0; sr_has[$4] = 1
+	if ($4 == "vkasan" || !(($3) in sr_ideal)) if ($7 != "") sr_ideal[$3] = $7 + 0
+	if ($4 != "asan" && $8 != "" && $8 + 0 != $6 + 0) sr_count_differs++
+	next
+}
 $1 == "fail" { fails[++nfail] = $2 ": " $3; next }
 $1 == "alloc" {
 	add(aw, $2, aw_seen); add(at, $3, at_seen)
@@ -99,23 +117,23 @@ END {
 			t = at[j]
 			if ((("fix_size", t, "vkasan") in ops) && (("fix_size", t, "shadow=0") in ops)) {
 				r = ops["fix_size", t, "shadow=0"] / ops["fix_size", t, "vkasan"]
-				target("fix_size time, shadow on / off, " t " thr", "<= 1.25x", sprintf("%.2fx", r), r <= 1.25)
+				target("fix_size time, shadow on / off, " t " thr", "<= 1.10x", sprintf("%.2fx", r), r <= 1.10)
 			}
 		}
 		for (j = 1; j <= at[0]; j++) {
-			t = at[j]; nmet = 0; nall = 0; short = ""
+			t = at[j]; nmet = 0; nall = 0; short = ""; worst = ""
 			for (i = 1; i <= aw[0]; i++) {
 				w = aw[i]
 				if (!((w, t, "mmap") in ops) || !((w, t, "vkasan") in ops)) continue
 				r = ops[w, t, "vkasan"] / ops[w, t, "mmap"]
-				if (w == "fix_size")
-					target("vkasan / mmap speed, fix_size, " t " thr", ">= 2x", sprintf("%.2fx", r), r >= 2)
 				nall++
+				if (worst == "" || r < worst) { worst = r; worst_w = w }
 				if (r >= 2) nmet++
-				else short = short " " w
+				else short = short sprintf(" %s %.2fx", w, r)
 			}
 			if (nall)
-				target("vkasan / mmap speed >= 2x, workloads, " t " thr", nall " of " nall, nmet " of " nall, nmet == nall)
+				target("vkasan >= 2x faster than mmap+munmap, " t " thr", "all " nall " workloads",
+				       nmet " of " nall sprintf("; worst %s %.2fx", worst_w, worst), nmet == nall)
 			if (short != "") shortfall[t] = short
 		}
 		for (j = 1; j <= at[0]; j++) {
@@ -158,7 +176,7 @@ END {
 		}
 		print ""
 		if (npoints) {
-			target("vkasan resident == ideal after each purge", "0 of " npoints " differ", mism " differ", mism == 0)
+			target("resident shadow == ideal after every explicit purge", "0 of " npoints " differ", mism " differ", mism == 0)
 			target("vkasan resident after all freed (scenarios)", "0 KiB", nonzero ? nonzero " not 0" : "0 KiB", nonzero == 0)
 		}
 		if (("churn", "all-freed", "upstream") in res && ("churn", "all-freed", "vkasan") in res) {
@@ -170,6 +188,47 @@ END {
 			}
 			target("churn all freed: widening rule vs upstream rule", "saving shown",
 			       res["churn", "all-freed", "vkasan"] " vs " res["churn", "all-freed", "upstream"] " KiB", 1, 1)
+		}
+	}
+
+	# ---------------------------------------------------------------- shadow over a run
+	if (nsr) {
+		print "Resident shadow over a run (KiB; mixed-size churn, automatic purges only, no vk_purge):"
+		print "vkasan = default rule (release_delay=4), eager = release_delay=0 (the old rule),"
+		print "ideal = windows of the live mappings (lazily freed ones not counted)"
+		ex = -1; exe = -1; exa = ""
+		for (i = 1; i <= nsr; i++) {
+			op = sr_op[i]; id = sr_ideal[op]
+			csvrow("shadowrun", "run", op, "ideal", id, "KiB", "1.000", "")
+			for (k = 1; k <= nsr_v; k++) if ((op, sr_v[k]) in sr)
+				csvrow("shadowrun", "run", op, sr_v[k], sr[op, sr_v[k]], "KiB",
+				       id > 0 ? sprintf("%.3f", sr[op, sr_v[k]] / id) : "", "")
+			if ((op, "vkasan") in sr) {
+				d = sr[op, "vkasan"] - id
+				if (d > ex) { ex = d; ex_op = op; ex_id = id }
+				sum_v += sr[op, "vkasan"]; sum_i += id; nv++
+				if ((op, "eager") in sr && sr[op, "vkasan"] - sr[op, "eager"] > exe) {
+					exe = sr[op, "vkasan"] - sr[op, "eager"]; exe_op = op
+				}
+			}
+			if ((op, "eager") in sr) { sum_e += sr[op, "eager"]; ne++ }
+			if ((op, "asan") in sr) { sum_a += sr[op, "asan"]; na++; if (sr[op, "asan"] > peak_a) peak_a = sr[op, "asan"] }
+			if ((op, "vkasan") in sr && sr[op, "vkasan"] > peak_v) peak_v = sr[op, "vkasan"]
+			if ((op, "eager") in sr && sr[op, "eager"] > peak_e) peak_e = sr[op, "eager"]
+			if (id > peak_i) peak_i = id
+		}
+		printf "%-26s %10s %10s %10s %10s\n", "", "ideal", "vkasan", "eager", "asan"
+		printf "%-26s %10s %10s %10s %10s\n", "mean over " nsr " samples",
+		       nv ? sprintf("%.0f", sum_i / nv) : "-", nv ? sprintf("%.0f", sum_v / nv) : "-",
+		       ne ? sprintf("%.0f", sum_e / ne) : "-", na ? sprintf("%.0f", sum_a / na) : "-"
+		printf "%-26s %10s %10s %10s %10s\n", "peak", peak_i, nv ? peak_v : "-", ne ? peak_e : "-", na ? peak_a : "-"
+		if (sr_count_differs) print "WARNING: vk_stats.shadow_pages differs from mincore at " sr_count_differs " samples"
+		print ""
+		if (ex >= 0) {
+			target("run: largest excess of resident shadow over ideal", "stated",
+			       ex " KiB at op " ex_op (ex_id > 0 ? sprintf(" (+%.0f%%)", 100 * ex / ex_id) : ""), 1, 1)
+			if (exe > -1e18 && ne)
+				target("run: largest excess of release_delay=4 over =0", "stated", exe " KiB at op " exe_op, 1, 1)
 		}
 	}
 
@@ -205,27 +264,46 @@ END {
 		print "\n"
 		if (bad_sum != "") print "WARNING: checksums differ from the plain build:" bad_sum "\n"
 		if (csum_unstable != "") print "WARNING: checksums differ between runs:" csum_unstable "\n"
-		if (("inline" in gm) && ("asan" in gm)) {
-			r = gm["inline"] / gm["asan"]
-			target("inline slowdown / asan slowdown (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05)
-		}
 		if (("vkasan" in gm) && ("asan-outline" in gm)) {
 			r = gm["vkasan"] / gm["asan-outline"]
 			target("outline slowdown / asan outline slowdown (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05)
 		}
+		if (("inline" in gm) && ("asan" in gm)) {
+			r = gm["inline"] / gm["asan"]
+			target("inline slowdown / asan inline slowdown (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05)
+		}
+		# Like for like (the instrumented code is then the same, instruction
+		# for instruction): shown, the target is the row above.
+		if (("inline-norec" in gm) && ("asan" in gm)) {
+			r = gm["inline-norec"] / gm["asan"]
+			target("inline --no-recover / asan inline (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05, 1)
+		}
+		if (("inline" in gm) && ("asan-recover" in gm)) {
+			r = gm["inline"] / gm["asan-recover"]
+			target("inline / asan -fsanitize-recover (geomean)", "<= 1.05x", sprintf("%.2fx", r), r <= 1.05, 1)
+		}
 	}
 
 	# ---------------------------------------------------------------- targets
+	for (i = 1; i <= nxt; i++) {
+		split(xtarget[i], xf, ",")
+		target(xf[2], xf[3], xf[4], xf[5] == "met", xf[5] == "shown")
+	}
 	if (ntarget) {
 		print "Targets"
-		printf "%-58s %-14s %-16s %s\n", "target", "limit", "measured", "result"
+		printf "%-56s %-16s %-34s %s\n", "target", "limit", "measured", "result"
 		for (i = 1; i <= ntarget; i++) {
-			printf "%-58s %-14s %-16s %s\n", tname[i], tlimit[i], tval[i], tres[i]
+			printf "%-56s %-16s %-34s %s\n", tname[i], tlimit[i], tval[i], tres[i]
 			csvrow("target", tname[i], tlimit[i], "", tval[i], "", "", tres[i])
 		}
 		print ""
 	}
-	for (t in shortfall) print "vkasan less than 2x faster than mmap, " t " thr:" shortfall[t]
+	if (!nxt) {
+		print "Not measured here (no bench/extra/*.sh gave them): the longest arena-lock hold"
+		print "(< 100 us, issue 15 item 2) and a stale pointer after 1,000,000 pairs (item 3)."
+		print ""
+	}
+	for (t in shortfall) print "vkasan less than 2x faster than mmap+munmap, " t " thr:" shortfall[t]
 	if (length(shortfall)) print ""
 	if (nfail) {
 		print "Runs that failed (see the log):"

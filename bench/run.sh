@@ -12,6 +12,15 @@
 # makes NAME.png, where NAME is bench (full) or bench-quick.
 #
 # CHECK_VARIANTS (from the Makefile) lists the check-cost builds, plain first.
+#
+# Targets measured elsewhere (other lanes' scripts) plug in here: every
+# executable or readable bench/extra/*.sh is run as
+#   sh SCRIPT quick|full BINDIR
+# and its stdout lines of the form
+#   target,NAME,LIMIT,MEASURED,met|MISSED|shown
+# (no commas inside the fields) become rows of the Targets table; its other
+# stdout lines and its stderr go to the log.  A script that exits non-zero
+# is listed under the runs that failed.
 set -u
 
 mode=${1:-quick}
@@ -25,12 +34,12 @@ case $mode in
 quick)
 	name=bench-quick
 	loops=20000 cap=0.2 alloc_rounds=2 # alloc: ops per run, seconds at most
-	pages_count=4000 churn_count=8000
+	pages_count=4000 churn_count=8000 run_ops=20000
 	check_scale=1 check_reps=2 check_rounds=3 ;;
 full)
 	name=bench
 	loops=1000000 cap=3 alloc_rounds=3 # the kernel's 1,000,000 where it fits the cap
-	pages_count=20000 churn_count=40000
+	pages_count=20000 churn_count=40000 run_ops=100000
 	check_scale=4 check_reps=3 check_rounds=3 ;;
 *)
 	echo "usage: run.sh quick|full BINDIR RESULTSDIR" >&2
@@ -96,6 +105,11 @@ for s in pages1 pages2 pages4 pages16 churn; do
 	run shadow "BENCH_RUN=1" "$bin/shadow_bench-asan" $s $n asan
 done
 
+echo "  resident shadow over a run ($run_ops ops, no explicit purge)"
+run shadow "BENCH_RUN=1" "$bin/shadow_bench-vk" run $run_ops vkasan
+run shadow "VKASAN_OPTIONS=release_delay=0" "$bin/shadow_bench-vk" run $run_ops eager
+run shadow "BENCH_RUN=1" "$bin/shadow_bench-asan" run $run_ops asan
+
 echo "  check cost: $variants"
 for k in byte_loop word_loop memcpy hash_table lz77 csv_parse tokenize; do
 	round=1
@@ -105,6 +119,18 @@ for k in byte_loop word_loop memcpy hash_table lz77 csv_parse tokenize; do
 		done
 		round=$((round + 1))
 	done
+done
+
+# Other lanes' targets (see the top of this file).
+for x in "$here"/extra/*.sh; do
+	[ -f "$x" ] || continue
+	echo "  extra: $(basename "$x")"
+	echo "## extra: $x $mode $bin" >> "$log"
+	xout=$(timeout 1200 sh "$x" "$mode" "$bin" 2>> "$log")
+	rc=$?
+	printf '%s\n' "$xout" | grep '^target,' >> "$raw"
+	printf '%s\n' "$xout" | grep -v '^target,' >> "$log"
+	[ $rc -ne 0 ] && echo "fail,extra,$(basename "$x") exit status $rc" >> "$raw"
 done
 
 info "run time" "$(($(date +%s) - start)) s"

@@ -25,6 +25,18 @@
  * (ideal and unshared empty for AddressSanitizer).  The program only
  * measures; the runner compares resident with ideal.
  *
+ * Scenario run - resident shadow over a run, with no explicit purge: RUN_LIVE
+ * mappings of 1..64 pages, then COUNT ops that each free a random one and
+ * allocate a new one of a random size (automatic purges only, at lazy_max).
+ * Every COUNT/RUN_SAMPLES ops (and at the start):
+ *
+ *   shadowrun,run,<op>,<label>,<live>,<resident_kib>,<ideal_kib>,<counted_kib>
+ *
+ * resident from mincore (vkasan) or smaps (asan), ideal = windows that
+ * intersect a live mapping (lazily freed ones not counted: the least any
+ * rule can keep), counted = vk_stats.shadow_pages (the runtime's own count).
+ * Run it with VKASAN_OPTIONS=release_delay=0 for the eager rule.
+ *
  * usage: shadow_bench SCENARIO COUNT LABEL
  */
 #include <stdbool.h>
@@ -33,6 +45,8 @@
 
 #define WINDOW (8 * BENCH_PAGE) /* arena bytes described by one shadow page */
 #define CHURN_ROUNDS 6
+#define RUN_LIVE 1000
+#define RUN_SAMPLES 200
 
 struct mapping {
 	void *p;
@@ -137,6 +151,18 @@ static void report(const char *point)
 	       ideal * 4, unshared * 4);
 }
 
+/* One sample of the run: no purge, the shadow as the rule left it. */
+static void sample(long op)
+{
+	unsigned long res = resident_pages(), ideal, unshared;
+	struct vk_stats st;
+
+	ideal_pages(&ideal, &unshared);
+	vk_get_stats(&st);
+	printf("shadowrun,%s,%ld,%s,%ld,%lu,%lu,%lu\n", scenario, op, label, nlive, res * 4,
+	       ideal * 4, (unsigned long)st.shadow_pages * 4);
+}
+
 #else /* AddressSanitizer: its shadow's Rss */
 
 static unsigned long baseline_kib;
@@ -168,6 +194,14 @@ static void report(const char *point)
 	unsigned long kib = shadow_rss_kib();
 
 	printf("shadow,%s,%s,%s,%ld,%lu,,\n", scenario, point, label, nlive,
+	       kib > baseline_kib ? kib - baseline_kib : 0);
+}
+
+static void sample(long op)
+{
+	unsigned long kib = shadow_rss_kib();
+
+	printf("shadowrun,%s,%ld,%s,%ld,%lu,,\n", scenario, op, label, nlive,
 	       kib > baseline_kib ? kib - baseline_kib : 0);
 }
 #endif
@@ -230,19 +264,44 @@ static void churn_scenario(long count)
 	report("all-freed");
 }
 
+static size_t run_size(uint64_t *seed)
+{
+	return (1 + bench_rand(seed) % 64) * BENCH_PAGE;
+}
+
+/* Mixed-size churn at a steady live set: only automatic purges. */
+static void run_scenario(long count)
+{
+	uint64_t seed = 7;
+	long i, every = count / RUN_SAMPLES > 0 ? count / RUN_SAMPLES : 1;
+
+	for (i = 0; i < RUN_LIVE; i++)
+		add(run_size(&seed));
+	sample(0);
+	for (i = 1; i <= count; i++) {
+		drop(bench_rand(&seed) % nlive);
+		add(run_size(&seed));
+		if (i % every == 0 || i == count)
+			sample(i);
+	}
+	while (nlive) /* nothing live at exit: vkasan's leak check stays quiet */
+		drop(nlive - 1);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	long count;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s pages1|pages2|pages4|pages16|churn COUNT LABEL\n",
+		fprintf(stderr, "usage: %s pages1|pages2|pages4|pages16|churn|run COUNT LABEL\n",
 			argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
 	count = atol(argv[2]);
 	label = argv[3];
-	live = calloc(2 * count + 16, sizeof(*live));
+	live = calloc(2 * count + RUN_LIVE + 16, sizeof(*live));
 	if (!live || count < 1)
 		bench_die("bad COUNT or calloc");
 #ifndef BENCH_VK
@@ -252,6 +311,8 @@ int main(int argc, char **argv)
 		pages_scenario(count, atol(scenario + 5));
 	else if (!strcmp(scenario, "churn"))
 		churn_scenario(count);
+	else if (!strcmp(scenario, "run"))
+		run_scenario(count);
 	else {
 		fprintf(stderr, "shadow_bench: unknown scenario %s\n", scenario);
 		return 2;

@@ -330,11 +330,11 @@ slow:
 	}                                                                            \
 	VKI_EXPORT void __asan_report_load##size(uintptr_t a)                          \
 	{                                                                            \
-		report_inline(a, size, false, RET_PC);                               \
+		report_no_recover(a, size, false, RET_PC);                           \
 	}                                                                            \
 	VKI_EXPORT void __asan_report_store##size(uintptr_t a)                         \
 	{                                                                            \
-		report_inline(a, size, true, RET_PC);                                \
+		report_no_recover(a, size, true, RET_PC);                            \
 	}
 
 /*
@@ -349,6 +349,32 @@ static inline __attribute__((always_inline)) void report_inline(uintptr_t a, siz
 								bool is_write, uintptr_t pc)
 {
 	check_n(a, size, is_write, pc);
+}
+
+/*
+ * The plain report names (no _noabort) are what code built without recovery
+ * calls (vkasan-cc --inline --no-recover): the compiler put nothing after
+ * the call, so returning would run whatever code follows.  Report as usual;
+ * if the options let the program go on (halt_on_error=0), or the shadow is
+ * valid again by now (a racing change: nothing to report), say why it cannot
+ * and exit with exitcode.
+ */
+static VKI_NOINLINE __attribute__((noreturn)) void report_no_recover(uintptr_t a, size_t size,
+								     bool is_write, uintptr_t pc)
+{
+	unsigned long before = vki_report_count();
+	check_n(a, size, is_write, pc);
+	if (vki_report_count() != before)
+		vki_printf("vkasan: this code was built with --no-recover: it cannot go on "
+			   "after a report (halt_on_error=0 needs code built with recovery); "
+			   "exiting\n");
+	else
+		vki_printf("vkasan: an inline check at pc %p found the %zu-byte %s at %p bad, "
+			   "but its shadow is valid now (changed meanwhile) or the report was "
+			   "not printed (max_reports); code built with --no-recover cannot "
+			   "resume; exiting\n",
+			   (void *)pc, size, is_write ? "write" : "read", (void *)a);
+	vki_os_exit((int)vki_opt.exitcode);
 }
 
 /*
@@ -431,12 +457,12 @@ VKI_EXPORT void __asan_report_store_n_noabort(uintptr_t a, size_t size)
 
 VKI_EXPORT void __asan_report_load_n(uintptr_t a, size_t size)
 {
-	report_inline_n(a, size, false, RET_PC, CALLER_SP);
+	report_no_recover(a, size, false, RET_PC);
 }
 
 VKI_EXPORT void __asan_report_store_n(uintptr_t a, size_t size)
 {
-	report_inline_n(a, size, true, RET_PC, CALLER_SP);
+	report_no_recover(a, size, true, RET_PC);
 }
 
 /* __asan_handle_no_return, __asan_register_globals and the other stack and

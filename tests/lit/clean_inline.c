@@ -9,6 +9,11 @@
 // RUN: %run %t > %t.out 2> %t.err
 // RUN: count 0 < %t.err
 // RUN: FileCheck %s < %t.out
+// The same without recovery (--no-recover: noreturn report calls) is as clean:
+// RUN: %cc --no-recover %s -o %t.nr -pthread
+// RUN: %run %t.nr > %t.nr.out 2> %t.nr.err
+// RUN: count 0 < %t.nr.err
+// RUN: FileCheck %s < %t.nr.out
 // CHECK: clean: 4 threads, sum {{[0-9]+}}, 0 errors, 0 reports, invariants 0
 #include <alloca.h>
 #include <pthread.h>
