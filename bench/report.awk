@@ -1,5 +1,6 @@
 # report.awk - turns the raw lines of one benchmark run into the table
-# (stdout) and the results CSV (file named by -v csv=PATH).
+# (stdout) and the results CSV (file named by -v csv=PATH).  Given the raw
+# files of several runs it keeps the best figure of all (info lines joined).
 #
 # Raw lines (from alloc_bench, shadow_bench, check_bench and run.sh):
 #   alloc,<workload>,<threads>,<backend>,<ops>,<seconds>,<ops_per_s>,<failures>
@@ -45,7 +46,11 @@ function target(name, limit, val, ok, shown) {
 	if (!shown && !ok) missed++
 }
 
-$1 == "info" { info[$2] = $3; infokeys[++ninfo] = $2; next }
+$1 == "info" {   # several raw files (best of several runs): one line per key, all values
+	if (!($2 in info)) { infokeys[++ninfo] = $2; info[$2] = $3 }
+	else if (info[$2] != $3) info[$2] = info[$2] " | " $3
+	next
+}
 $1 == "target" {
 	if ($5 != "met" && $5 != "MISSED" && $5 != "shown") { fails[++nfail] = "extra: bad target line: " $0; next }
 	xtarget[++nxt] = $0
