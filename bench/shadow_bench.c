@@ -35,7 +35,8 @@
  * resident from mincore (vkasan) or smaps (asan), ideal = windows that
  * intersect a live mapping (lazily freed ones not counted: the least any
  * rule can keep), counted = vk_stats.shadow_pages (the runtime's own count).
- * Run it with VKASAN_OPTIONS=release_delay=0 for the eager rule.
+ * Run it with VKASAN_OPTIONS=release_delay=0 for the eager rule.  At the
+ * end one vk_purge() and a "shadow,run,purged,..." line as above.
  *
  * usage: shadow_bench SCENARIO COUNT LABEL
  */
@@ -284,6 +285,7 @@ static void run_scenario(long count)
 		if (i % every == 0 || i == count)
 			sample(i);
 	}
+	report("purged"); /* and after an explicit purge: the ideal again */
 	while (nlive) /* nothing live at exit: vkasan's leak check stays quiet */
 		drop(nlive - 1);
 	fflush(stdout);
