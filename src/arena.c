@@ -384,9 +384,16 @@ static void data_add(struct data_run *r, uintptr_t s, uintptr_t e)
 
 /* After a failed release: find every backed window lying wholly in free
  * space and release it.  Walks all free regions: rare and O(n). */
+static bool defer_dirty;
+static void defer_sweep(struct vki_release_batch *b);
+
 static void sweep_debt(struct vki_release_batch *b)
 {
 	vki_shadow_stats.debt = false;
+	if (vki_coldq_count()) { /* windows wholly in cold and free space too */
+		defer_dirty = true;
+		defer_sweep(b);
+	}
 	for (struct vki_node *n = vki_tree_first(&free_tree); n; n = vki_tree_next(&free_tree, n)) {
 		uintptr_t s = VKI_ROUND_UP(n->key, VKI_WINDOW_SIZE);
 		uintptr_t e = VKI_ROUND_DOWN(AREA(n)->end, VKI_WINDOW_SIZE);
@@ -492,8 +499,6 @@ static void defer_release_slot(unsigned i, struct vki_release_batch *b)
  * (the fuzzer found one, not yet pinned down), and exactness after vk_purge
  * is the promise.  O(present windows x log n), bitmap scan by words.
  */
-static bool defer_dirty;
-
 static void defer_sweep(struct vki_release_batch *b)
 {
 	if (!defer_dirty)
@@ -545,6 +550,79 @@ static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
 	vki_shadow_stats.deferred += (re - rs) >> VKI_WINDOW_SHIFT;
 }
 
+/* -------------------------------------------- address-space quarantine
+ *
+ * A purged range goes cold (arenaq.c) instead of into free space: lowest
+ * fit does not see it until the FIFO's budget pushes it out (cold_trim) or
+ * an allocation finds no room (area_reserve).  For the shadow it counts as
+ * free: its windows are released unless a busy or lazy mapping (or one of
+ * this purge's stuck areas, out of the lazy tree for now) shares them.
+ */
+
+/* The oldest cold ranges into free space while the FIFO has no room for
+ * len more bytes (all: until one is retired; false when none was). */
+static bool cold_trim(size_t len, bool all)
+{
+	bool any = false;
+	while (vki_coldq_over(len, all && !any)) {
+		struct vki_area *f = meta_alloc(); /* first: a failure keeps the record */
+		uintptr_t s, e;
+		if (!f)
+			break;
+		vki_coldq_pop(&s, &e);
+		f->node.key = s;
+		f->end = e;
+		free_insert(f);
+		any = true;
+		if (all)
+			break;
+	}
+	return any;
+}
+
+static bool window_used(uintptr_t w, const struct vki_area *stuck)
+{
+	if (window_used_in(&busy_tree, w) || window_used_in(&lazy_tree, w))
+		return true;
+	for (; stuck; stuck = stuck->next)
+		if (stuck->node.key < w + VKI_WINDOW_SIZE && stuck->end > w && !stuck->noshadow)
+			return true;
+	return false;
+}
+
+/* Lazy area a (out of the lazy tree, guard markers cleared) leaves
+ * quarantine: cold, or into free space when the quarantine is off; the
+ * windows it freed are released (or set aside for delay purges). */
+static void area_cool(struct vki_area *a, unsigned delay, struct vki_release_batch *b,
+		      const struct vki_area *stuck)
+{
+	uintptr_t start = a->node.key, end = a->end, rs, re;
+	cold_trim(end - start, false);
+	if (vki_coldq_push(a)) {
+		meta_free(a);
+		if (!vki_opt.shadow)
+			return;
+		rs = VKI_ROUND_UP(start, VKI_WINDOW_SIZE);
+		re = VKI_ROUND_DOWN(end, VKI_WINDOW_SIZE);
+		if (!vki_opt.upstream_release && rs != start && !window_used(rs - VKI_WINDOW_SIZE, stuck))
+			rs -= VKI_WINDOW_SIZE;
+		if (!vki_opt.upstream_release && re != end && !window_used(re, stuck))
+			re += VKI_WINDOW_SIZE;
+		if (rs >= re)
+			return;
+	} else {
+		struct vki_area *f = free_insert(a);
+		uintptr_t fs = f->node.key, fe = f->end;
+		shadowless_extent(start, end, &fs, &fe);
+		if (!vki_opt.shadow || !vki_shadow_release_range(start, end, fs, fe, &rs, &re))
+			return;
+	}
+	if (delay)
+		defer_add(rs, re, b);
+	else
+		vki_shadow_release_add(b, rs, re);
+}
+
 /* all: vk_purge or lack of space (release everything the rule allows);
  * otherwise an automatic purge, whose windows wait release_delay purges. */
 static void purge_locked(bool all)
@@ -580,15 +658,7 @@ static void purge_locked(bool all)
 		bool decommitted = a->releasing == 2;
 		a->releasing = 0;
 		st.lazy_bytes -= end - start;
-		struct vki_area *f = free_insert(a);
-		uintptr_t rs, re, fs = f->node.key, fe = f->end;
-		shadowless_extent(start, end, &fs, &fe);
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
-			if (delay)
-				defer_add(rs, re, &b);
-			else
-				vki_shadow_release_add(&b, rs, re);
-		}
+		area_cool(a, delay, &b, stuck);
 		if (!decommitted)
 			data_add(&d, start, end);
 	}
@@ -634,6 +704,8 @@ static struct vki_area *area_reserve(size_t len, size_t align)
 		purge_locked(true);
 		f = find_lowest_fit(len, align);
 	}
+	while (!f && cold_trim(0, true)) /* then the quarantine, oldest first */
+		f = find_lowest_fit(len, align);
 	struct vki_area *a = f ? meta_alloc() : NULL;
 	struct vki_area *spare = a ? meta_alloc() : NULL;
 	uintptr_t addr = f ? VKI_ROUND_UP(f->node.key, align) : 0;
@@ -676,6 +748,8 @@ static void area_unreserve(struct vki_area *a)
 		 * dropped from it as in use: release what is wholly free now. */
 		uintptr_t rs, re, fs = f->node.key, fe = f->end;
 		shadowless_extent(start, end, &fs, &fe);
+		if (vki_coldq_count()) /* the extent stops at cold neighbours: */
+			defer_dirty = true; /* vk_purge sweeps what they share */
 		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
 			struct vki_release_batch b = { 0 };
 			vki_shadow_release_add(&b, rs, re);
@@ -891,7 +965,7 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 enum vki_free_bug vki_area_free_bug(uintptr_t addr)
 {
 	vki_arena_lock();
-	bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
+	bool lazy = vki_tree_find(&lazy_tree, addr) != NULL || vki_coldq_starts_at(addr);
 	vki_arena_unlock();
 	return lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE;
 }
@@ -1214,7 +1288,9 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 	if (!a || addr >= a->end)
 		a = AREA(vki_tree_floor(&lazy_tree, addr));
 	bool found = a && addr < a->end;
-	if (found) {
+	if (!found)
+		found = vki_coldq_describe(addr, out); /* purged, still quarantined */
+	else {
 		out->state = a->state;
 		out->start = a->node.key;
 		out->end = a->end;
@@ -1283,6 +1359,7 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	out->arena_base = vki_arena_base;
 	out->arena_size = vki_arena_end - vki_arena_base;
 	out->arena_committed = committed_end - vki_arena_base;
+	vki_coldq_stats(&out->cold_areas, &out->cold_bytes, &out->cold_meta_bytes);
 	vki_arena_unlock();
 	vki_heap_stats(out);
 	out->reports = vki_report_count();
@@ -1310,6 +1387,7 @@ int vki_arena_verify(void)
 		cur[i] = vki_tree_first(trees[i]);
 	uintptr_t at = vki_arena_base, prev_free_end = 0;
 	uint64_t live = 0, lazy = 0;
+	bad += vki_coldq_verify_begin(); /* cold ranges fill the gaps, sorted */
 	/* Merge the three sorted sequences: they must tile the arena. */
 	for (;;) {
 		int k = -1;
@@ -1319,7 +1397,7 @@ int vki_arena_verify(void)
 		if (k < 0)
 			break;
 		struct vki_area *a = AREA(cur[k]);
-		if (a->node.key != at || a->end <= a->node.key) {
+		if (!vki_coldq_verify_cover(&at, a->node.key) || a->end <= a->node.key) {
 			vki_printf("vkasan: invariant: region [%p, %p) found where %p was expected\n",
 				   (void *)a->node.key, (void *)a->end, (void *)at);
 			return bad + 1;
@@ -1353,11 +1431,12 @@ int vki_arena_verify(void)
 		at = a->end;
 		cur[k] = vki_tree_next(trees[k], cur[k]);
 	}
-	if (at != vki_arena_end) {
+	if (!vki_coldq_verify_cover(&at, vki_arena_end)) {
 		vki_printf("vkasan: invariant: regions end at %p, arena at %p\n", (void *)at,
 			   (void *)vki_arena_end);
 		bad++;
 	}
+	bad += vki_coldq_verify_end();
 	if (live != st.live_bytes || lazy != st.lazy_bytes) {
 		vki_printf("vkasan: invariant: live/lazy bytes %lu/%lu, counters say %lu/%lu\n",
 			   (unsigned long)live, (unsigned long)lazy, (unsigned long)st.live_bytes,
