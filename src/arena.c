@@ -690,6 +690,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
 	hold_explicit = true;
+	cold_trim(0, false); /* the budget may have shrunk (vk_set_option) */
 	purge_unlock(true);
 }
 
