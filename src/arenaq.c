@@ -69,23 +69,34 @@ static size_t ring_bytes(size_t records)
 	return VKI_ROUND_UP(records * (sizeof(struct cold) + sizeof(uint64_t)), VKI_PAGE_SIZE);
 }
 
-/* The ring, sized from the budget when the first range goes cold. */
+/* The ring, sized from the budget when the first range goes cold, and
+ * moved to a larger one when the budget is raised (vk_set_option): the
+ * records are copied oldest first.  A failed mapping keeps what there is. */
 static bool ring_ready(void)
 {
-	if (ring)
+	size_t want = vki_opt.vmalloc_quarantine / BYTES_PER_RECORD;
+	want = want < RING_MIN ? RING_MIN : want > RING_MAX ? RING_MAX : want;
+	if (ring && want <= cap)
 		return true;
 	if (map_failed)
-		return false;
-	size_t want = vki_opt.vmalloc_quarantine / BYTES_PER_RECORD;
-	cap = want < RING_MIN ? RING_MIN : want > RING_MAX ? RING_MAX : want;
-	ring = vki_os_map_anywhere(ring_bytes(cap), VKI_OS_META);
-	if (!ring) {
-		/* Fault injection or no address space: ranges go to free space
-		 * as they did before the quarantine; no retry per purge. */
+		return ring != NULL;
+	struct cold *r = vki_os_map_anywhere(ring_bytes(want), VKI_OS_META);
+	if (!r) {
+		/* Fault injection or no address space: without a ring, ranges
+		 * go to free space as before the quarantine; no retry per
+		 * purge. */
 		map_failed = true;
-		cap = 0;
+		return ring != NULL;
 	}
-	return ring != NULL;
+	for (size_t i = 0; i < n; i++)
+		r[i] = ring[(head + i) % cap];
+	if (ring)
+		vki_os_unmap(ring, ring_bytes(cap));
+	ring = r;
+	cap = want;
+	head = 0;
+	touched = n;
+	return true;
 }
 
 bool vki_coldq_push(const struct vki_area *a)

@@ -283,8 +283,6 @@ static inline void vtx_in_child(void (*fn)(void), const char *what)
 	}
 }
 
-/* The arena is back to its empty state: nothing live or lazy, one free
- * region, no shadow (runtime's count and the OS's). */
 /* The address-space quarantine (arenaq.c) keeps purged ranges out of free
  * space: hand them all back (budget 0, purge), then restore the budget. */
 static inline void vtx_drain_cold(void)
@@ -310,6 +308,8 @@ static inline void vtx_quarantine_on(void)
 	vk_set_option("vmalloc_quarantine", VTX_QUARANTINE_DEFAULT);
 }
 
+/* The arena is back to its empty state: nothing live or lazy, one free
+ * region, no shadow (runtime's count and the OS's). */
 #define EXPECT_CLEAN()                                                         \
 	do {                                                                   \
 		vtx_drain_cold();                                              \
