@@ -590,6 +590,37 @@ static bool window_used(uintptr_t w, const struct vki_area *stuck)
 	return false;
 }
 
+/* The release rule when cold ranges exist (shadowless_extent does not see
+ * them): the windows of [start, end), the two at its ends only when no
+ * shadowed busy or lazy area (or stuck one) intersects them.  Same result
+ * as the merged-region rule, with cold ranges counted as free. */
+static bool cold_release_range(uintptr_t start, uintptr_t end, const struct vki_area *stuck,
+			       uintptr_t *rs, uintptr_t *re)
+{
+	uintptr_t s = VKI_ROUND_UP(start, VKI_WINDOW_SIZE), e = VKI_ROUND_DOWN(end, VKI_WINDOW_SIZE);
+	if (!vki_opt.upstream_release && s != start && !window_used(s - VKI_WINDOW_SIZE, stuck))
+		s -= VKI_WINDOW_SIZE;
+	if (!vki_opt.upstream_release && e != end && !window_used(e, stuck))
+		e += VKI_WINDOW_SIZE;
+	*rs = s;
+	*re = e;
+	return s < e;
+}
+
+/* [start, end) no longer needs shadow (lock held; a is its area in a tree,
+ * or NULL when it is cold): the windows the release rule gives. */
+static bool release_range(struct vki_area *a, uintptr_t start, uintptr_t end,
+			  const struct vki_area *stuck, uintptr_t *rs, uintptr_t *re)
+{
+	if (!vki_opt.shadow)
+		return false;
+	if (!a || vki_coldq_count())
+		return cold_release_range(start, end, stuck, rs, re);
+	uintptr_t fs = a->node.key, fe = a->end;
+	shadowless_extent(start, end, &fs, &fe);
+	return vki_shadow_release_range(start, end, fs, fe, rs, re);
+}
+
 /* Lazy area a (out of the lazy tree, guard markers cleared) leaves
  * quarantine: cold, or into free space when the quarantine is off; the
  * windows it freed are released (or set aside for delay purges). */
@@ -598,25 +629,13 @@ static void area_cool(struct vki_area *a, unsigned delay, struct vki_release_bat
 {
 	uintptr_t start = a->node.key, end = a->end, rs, re;
 	cold_trim(end - start, false);
-	if (vki_coldq_push(a)) {
+	struct vki_area *f = NULL; /* the merged free region, or none: cold */
+	if (vki_coldq_push(a))
 		meta_free(a);
-		if (!vki_opt.shadow)
-			return;
-		rs = VKI_ROUND_UP(start, VKI_WINDOW_SIZE);
-		re = VKI_ROUND_DOWN(end, VKI_WINDOW_SIZE);
-		if (!vki_opt.upstream_release && rs != start && !window_used(rs - VKI_WINDOW_SIZE, stuck))
-			rs -= VKI_WINDOW_SIZE;
-		if (!vki_opt.upstream_release && re != end && !window_used(re, stuck))
-			re += VKI_WINDOW_SIZE;
-		if (rs >= re)
-			return;
-	} else {
-		struct vki_area *f = free_insert(a);
-		uintptr_t fs = f->node.key, fe = f->end;
-		shadowless_extent(start, end, &fs, &fe);
-		if (!vki_opt.shadow || !vki_shadow_release_range(start, end, fs, fe, &rs, &re))
-			return;
-	}
+	else
+		f = free_insert(a);
+	if (!release_range(f, start, end, stuck, &rs, &re))
+		return;
 	if (delay)
 		defer_add(rs, re, b);
 	else
@@ -747,11 +766,8 @@ static void area_unreserve(struct vki_area *a)
 		/* A window an automatic purge set aside (release_delay) may have
 		 * been shared by this reservation when its slot came of age, and
 		 * dropped from it as in use: release what is wholly free now. */
-		uintptr_t rs, re, fs = f->node.key, fe = f->end;
-		shadowless_extent(start, end, &fs, &fe);
-		if (vki_coldq_count()) /* the extent stops at cold neighbours: */
-			defer_dirty = true; /* vk_purge sweeps what they share */
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+		uintptr_t rs, re;
+		if (release_range(f, start, end, NULL, &rs, &re)) {
 			struct vki_release_batch b = { 0 };
 			vki_shadow_release_add(&b, rs, re);
 			vki_shadow_release_flush(&b);
@@ -1079,10 +1095,10 @@ int vki_arena_set_shadow(struct vki_area *a, bool on)
 	}
 	vki_shadow_poison(start, end, VKI_SHADOW_VMALLOC_INVALID);
 	a->noshadow = 1;
-	/* Release what only this piece (and shadowless neighbours) used. */
-	uintptr_t fs = start, fe = end, rs, re;
-	shadowless_extent(start, end, &fs, &fe);
-	if (vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+	/* Release what only this piece (and shadowless neighbours) used:
+	 * a itself (noshadow now) is the region to widen from. */
+	uintptr_t rs, re;
+	if (release_range(a, start, end, NULL, &rs, &re)) {
 		struct vki_release_batch b = { 0 };
 		vki_shadow_release_add(&b, rs, re);
 		vki_shadow_release_flush(&b);
