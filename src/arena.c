@@ -630,10 +630,15 @@ static void area_cool(struct vki_area *a, unsigned delay, struct vki_release_bat
 	uintptr_t start = a->node.key, end = a->end, rs, re;
 	cold_trim(end - start, false);
 	struct vki_area *f = NULL; /* the merged free region, or none: cold */
-	if (vki_coldq_push(a))
+	if (vki_coldq_push(a)) {
 		meta_free(a);
-	else
+		/* Lowest fit will not hand a cold range out for a long time:
+		 * setting its windows aside for reuse (release_delay) would
+		 * only keep them resident.  Released now. */
+		delay = 0;
+	} else {
 		f = free_insert(a);
+	}
 	if (!release_range(f, start, end, stuck, &rs, &re))
 		return;
 	if (delay)
