@@ -19,7 +19,9 @@
  * steps through vki_area_alloc / vki_area_free, with its owner tag on the
  * area.
  *
- * A purge moves every lazy mapping into free space in address order, and
+ * A purge moves every lazy mapping into free space in address order (or,
+ * with the address-space quarantine, makes it "cold": out of every tree and
+ * out of reuse until arenaq.c's FIFO lets it go), and
  * releases the shadow windows that became wholly free (rule in shadow.c),
  * coalesced into runs; an automatic one sets them aside for release_delay
  * purges first (hysteresis, below).  The data pages are decommitted before

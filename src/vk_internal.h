@@ -87,7 +87,8 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
  *      pthread mutex            pool, commit state, the presence bitmap   madvise)
  *                               writes, vki_shadow_stats, st.* but
- *                               alloc_failures (atomic)
+ *                               alloc_failures (atomic), the cold ring
+ *                               (arenaq.c)
  *   4  depot lock  (stackdepot) inserts into the stack depot              no
  *      vki_spin
  *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
