@@ -368,6 +368,7 @@ TEST(e2e_released_then_repopulated)
 	EXPECT_EQ(vtx_check_range(b + 2 * PG, VKI_ROUND_UP(b + 1, WIN), 0xF8), 0);
 	vk_vfree((void *)b);
 	EXPECT_CLEAN();
+	vtx_quarantine_on();
 }
 
 VT_MAIN()

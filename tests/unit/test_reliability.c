@@ -555,6 +555,7 @@ TEST(guard_install_failure)
 	vk_vfree(keep);
 	EXPECT_CLEAN();
 	EXPECT_EQ(vk_set_option("guard_pages", "0"), 0);
+	vtx_quarantine_on();
 }
 
 /*
@@ -615,6 +616,7 @@ TEST(populate_undo_over_debt)
 			break;
 	}
 	EXPECT(failures_seen >= 2);
+	vtx_quarantine_on();
 }
 
 /*
@@ -652,6 +654,7 @@ TEST(decommit_failure)
 	EXPECT_EQ(nonzero, 0);
 	vk_vfree(z);
 	EXPECT_CLEAN();
+	vtx_quarantine_on();
 }
 
 /* fail_mmap_every=N in VKASAN_OPTIONS: the runtime's own start-up calls

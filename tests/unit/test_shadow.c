@@ -98,6 +98,7 @@ TEST(neighbours_share_a_page)
 	vk_vfree((void *)c);
 	vk_vfree((void *)d);
 	EXPECT_CLEAN();
+	vtx_quarantine_on();
 }
 
 /* A mapping straddling windows shares the first and last pages with
