@@ -10,11 +10,12 @@ RES=$2
 N=${3:-1000000}
 mkdir -p "$RES"
 out=$RES/quarantine.txt
-: > "$out.raw"
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
 for i in 1 2 3; do
 	for q in default 0; do
 		if [ $q = default ]; then opts=""; else opts="vmalloc_quarantine=$q"; fi
-		VKASAN_OPTIONS=$opts "$BIN/quarantine_bench" "$N" >> "$out.raw"
+		VKASAN_OPTIONS=$opts "$BIN/quarantine_bench" "$N" >> "$raw"
 	done
 done
 {
@@ -43,5 +44,5 @@ done
 		if (("default" in best) && ("0" in best) && best["0"] > 0)
 			printf "cost of the quarantine: %.2fx the time per pair of vmalloc_quarantine=0\n", \
 				best["default"] / best["0"]
-	}' "$out.raw"
+	}' "$raw"
 } | tee "$out"
