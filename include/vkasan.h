@@ -97,6 +97,11 @@ struct vk_stats {
 	uint64_t heap_objects;                 /* objects allocated, not freed */
 	uint64_t heap_bytes;                   /* their requested sizes */
 	uint64_t heap_quarantine_bytes;        /* freed, held in quarantine */
+	/* The arena's address-space quarantine (vmalloc_quarantine): purged
+	 * mappings kept out of reuse, without data or shadow of their own. */
+	uint64_t cold_areas;                   /* ranges held */
+	uint64_t cold_bytes;                   /* their address space */
+	uint64_t cold_meta_bytes;              /* resident bytes of their records */
 };
 
 /* Snapshot of the counters above. */

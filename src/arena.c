@@ -19,7 +19,9 @@
  * steps through vki_area_alloc / vki_area_free, with its owner tag on the
  * area.
  *
- * A purge moves every lazy mapping into free space in address order, and
+ * A purge moves every lazy mapping into free space in address order (or,
+ * with the address-space quarantine, makes it "cold": out of every tree and
+ * out of reuse until arenaq.c's FIFO lets it go), and
  * releases the shadow windows that became wholly free (rule in shadow.c),
  * coalesced into runs; an automatic one sets them aside for release_delay
  * purges first (hysteresis, below).  The data pages are decommitted before
@@ -384,9 +386,16 @@ static void data_add(struct data_run *r, uintptr_t s, uintptr_t e)
 
 /* After a failed release: find every backed window lying wholly in free
  * space and release it.  Walks all free regions: rare and O(n). */
+static bool defer_dirty;
+static void defer_sweep(struct vki_release_batch *b);
+
 static void sweep_debt(struct vki_release_batch *b)
 {
 	vki_shadow_stats.debt = false;
+	if (vki_coldq_count()) { /* windows wholly in cold and free space too */
+		defer_dirty = true;
+		defer_sweep(b);
+	}
 	for (struct vki_node *n = vki_tree_first(&free_tree); n; n = vki_tree_next(&free_tree, n)) {
 		uintptr_t s = VKI_ROUND_UP(n->key, VKI_WINDOW_SIZE);
 		uintptr_t e = VKI_ROUND_DOWN(AREA(n)->end, VKI_WINDOW_SIZE);
@@ -492,8 +501,6 @@ static void defer_release_slot(unsigned i, struct vki_release_batch *b)
  * (the fuzzer found one, not yet pinned down), and exactness after vk_purge
  * is the promise.  O(present windows x log n), bitmap scan by words.
  */
-static bool defer_dirty;
-
 static void defer_sweep(struct vki_release_batch *b)
 {
 	if (!defer_dirty)
@@ -545,6 +552,103 @@ static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
 	vki_shadow_stats.deferred += (re - rs) >> VKI_WINDOW_SHIFT;
 }
 
+/* -------------------------------------------- address-space quarantine
+ *
+ * A purged range goes cold (arenaq.c) instead of into free space: lowest
+ * fit does not see it until the FIFO's budget pushes it out (cold_trim) or
+ * an allocation finds no room (area_reserve).  For the shadow it counts as
+ * free: its windows are released unless a busy or lazy mapping (or one of
+ * this purge's stuck areas, out of the lazy tree for now) shares them.
+ */
+
+/* The oldest cold ranges into free space while the FIFO has no room for
+ * len more bytes (all: until one is retired; false when none was). */
+static bool cold_trim(size_t len, bool all)
+{
+	bool any = false;
+	while (vki_coldq_over(len, all && !any)) {
+		struct vki_area *f = meta_alloc(); /* first: a failure keeps the record */
+		uintptr_t s, e;
+		if (!f)
+			break;
+		vki_coldq_pop(&s, &e);
+		f->node.key = s;
+		f->end = e;
+		free_insert(f);
+		any = true;
+		if (all)
+			break;
+	}
+	return any;
+}
+
+static bool window_used(uintptr_t w, const struct vki_area *stuck)
+{
+	if (window_used_in(&busy_tree, w) || window_used_in(&lazy_tree, w))
+		return true;
+	for (; stuck; stuck = stuck->next)
+		if (stuck->node.key < w + VKI_WINDOW_SIZE && stuck->end > w && !stuck->noshadow)
+			return true;
+	return false;
+}
+
+/* The release rule when cold ranges exist (shadowless_extent does not see
+ * them): the windows of [start, end), the two at its ends only when no
+ * shadowed busy or lazy area (or stuck one) intersects them.  Same result
+ * as the merged-region rule, with cold ranges counted as free. */
+static bool cold_release_range(uintptr_t start, uintptr_t end, const struct vki_area *stuck,
+			       uintptr_t *rs, uintptr_t *re)
+{
+	uintptr_t s = VKI_ROUND_UP(start, VKI_WINDOW_SIZE), e = VKI_ROUND_DOWN(end, VKI_WINDOW_SIZE);
+	if (!vki_opt.upstream_release && s != start && !window_used(s - VKI_WINDOW_SIZE, stuck))
+		s -= VKI_WINDOW_SIZE;
+	if (!vki_opt.upstream_release && e != end && !window_used(e, stuck))
+		e += VKI_WINDOW_SIZE;
+	*rs = s;
+	*re = e;
+	return s < e;
+}
+
+/* [start, end) no longer needs shadow (lock held; a is its area in a tree,
+ * or NULL when it is cold): the windows the release rule gives. */
+static bool release_range(struct vki_area *a, uintptr_t start, uintptr_t end,
+			  const struct vki_area *stuck, uintptr_t *rs, uintptr_t *re)
+{
+	if (!vki_opt.shadow)
+		return false;
+	if (!a || vki_coldq_count())
+		return cold_release_range(start, end, stuck, rs, re);
+	uintptr_t fs = a->node.key, fe = a->end;
+	shadowless_extent(start, end, &fs, &fe);
+	return vki_shadow_release_range(start, end, fs, fe, rs, re);
+}
+
+/* Lazy area a (out of the lazy tree, guard markers cleared) leaves
+ * quarantine: cold, or into free space when the quarantine is off; the
+ * windows it freed are released (or set aside for delay purges). */
+static void area_cool(struct vki_area *a, unsigned delay, struct vki_release_batch *b,
+		      const struct vki_area *stuck)
+{
+	uintptr_t start = a->node.key, end = a->end, rs, re;
+	cold_trim(end - start, false);
+	struct vki_area *f = NULL; /* the merged free region, or none: cold */
+	if (vki_coldq_push(a)) {
+		meta_free(a);
+		/* Lowest fit will not hand a cold range out for a long time:
+		 * setting its windows aside for reuse (release_delay) would
+		 * only keep them resident.  Released now. */
+		delay = 0;
+	} else {
+		f = free_insert(a);
+	}
+	if (!release_range(f, start, end, stuck, &rs, &re))
+		return;
+	if (delay)
+		defer_add(rs, re, b);
+	else
+		vki_shadow_release_add(b, rs, re);
+}
+
 /* all: vk_purge or lack of space (release everything the rule allows);
  * otherwise an automatic purge, whose windows wait release_delay purges. */
 static void purge_locked(bool all)
@@ -580,15 +684,7 @@ static void purge_locked(bool all)
 		bool decommitted = a->releasing == 2;
 		a->releasing = 0;
 		st.lazy_bytes -= end - start;
-		struct vki_area *f = free_insert(a);
-		uintptr_t rs, re, fs = f->node.key, fe = f->end;
-		shadowless_extent(start, end, &fs, &fe);
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
-			if (delay)
-				defer_add(rs, re, &b);
-			else
-				vki_shadow_release_add(&b, rs, re);
-		}
+		area_cool(a, delay, &b, stuck);
 		if (!decommitted)
 			data_add(&d, start, end);
 	}
@@ -620,6 +716,7 @@ VKI_EXPORT void vk_purge(void)
 	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
 	hold_explicit = true;
+	cold_trim(0, false); /* the budget may have shrunk (vk_set_option) */
 	purge_unlock(true);
 }
 
@@ -634,6 +731,8 @@ static struct vki_area *area_reserve(size_t len, size_t align)
 		purge_locked(true);
 		f = find_lowest_fit(len, align);
 	}
+	while (!f && cold_trim(0, true)) /* then the quarantine, oldest first */
+		f = find_lowest_fit(len, align);
 	struct vki_area *a = f ? meta_alloc() : NULL;
 	struct vki_area *spare = a ? meta_alloc() : NULL;
 	uintptr_t addr = f ? VKI_ROUND_UP(f->node.key, align) : 0;
@@ -674,9 +773,8 @@ static void area_unreserve(struct vki_area *a)
 		/* A window an automatic purge set aside (release_delay) may have
 		 * been shared by this reservation when its slot came of age, and
 		 * dropped from it as in use: release what is wholly free now. */
-		uintptr_t rs, re, fs = f->node.key, fe = f->end;
-		shadowless_extent(start, end, &fs, &fe);
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+		uintptr_t rs, re;
+		if (release_range(f, start, end, NULL, &rs, &re)) {
 			struct vki_release_batch b = { 0 };
 			vki_shadow_release_add(&b, rs, re);
 			vki_shadow_release_flush(&b);
@@ -891,7 +989,7 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 enum vki_free_bug vki_area_free_bug(uintptr_t addr)
 {
 	vki_arena_lock();
-	bool lazy = vki_tree_find(&lazy_tree, addr) != NULL;
+	bool lazy = vki_tree_find(&lazy_tree, addr) != NULL || vki_coldq_starts_at(addr);
 	vki_arena_unlock();
 	return lazy ? VKI_DOUBLE_FREE : VKI_INVALID_FREE;
 }
@@ -1004,10 +1102,10 @@ int vki_arena_set_shadow(struct vki_area *a, bool on)
 	}
 	vki_shadow_poison(start, end, VKI_SHADOW_VMALLOC_INVALID);
 	a->noshadow = 1;
-	/* Release what only this piece (and shadowless neighbours) used. */
-	uintptr_t fs = start, fe = end, rs, re;
-	shadowless_extent(start, end, &fs, &fe);
-	if (vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+	/* Release what only this piece (and shadowless neighbours) used:
+	 * a itself (noshadow now) is the region to widen from. */
+	uintptr_t rs, re;
+	if (release_range(a, start, end, NULL, &rs, &re)) {
 		struct vki_release_batch b = { 0 };
 		vki_shadow_release_add(&b, rs, re);
 		vki_shadow_release_flush(&b);
@@ -1214,7 +1312,9 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 	if (!a || addr >= a->end)
 		a = AREA(vki_tree_floor(&lazy_tree, addr));
 	bool found = a && addr < a->end;
-	if (found) {
+	if (!found)
+		found = vki_coldq_describe(addr, out); /* purged, still quarantined */
+	else {
 		out->state = a->state;
 		out->start = a->node.key;
 		out->end = a->end;
@@ -1283,6 +1383,7 @@ VKI_EXPORT void vk_get_stats(struct vk_stats *out)
 	out->arena_base = vki_arena_base;
 	out->arena_size = vki_arena_end - vki_arena_base;
 	out->arena_committed = committed_end - vki_arena_base;
+	vki_coldq_stats(&out->cold_areas, &out->cold_bytes, &out->cold_meta_bytes);
 	vki_arena_unlock();
 	vki_heap_stats(out);
 	out->reports = vki_report_count();
@@ -1310,6 +1411,7 @@ int vki_arena_verify(void)
 		cur[i] = vki_tree_first(trees[i]);
 	uintptr_t at = vki_arena_base, prev_free_end = 0;
 	uint64_t live = 0, lazy = 0;
+	bad += vki_coldq_verify_begin(); /* cold ranges fill the gaps, sorted */
 	/* Merge the three sorted sequences: they must tile the arena. */
 	for (;;) {
 		int k = -1;
@@ -1319,7 +1421,7 @@ int vki_arena_verify(void)
 		if (k < 0)
 			break;
 		struct vki_area *a = AREA(cur[k]);
-		if (a->node.key != at || a->end <= a->node.key) {
+		if (!vki_coldq_verify_cover(&at, a->node.key) || a->end <= a->node.key) {
 			vki_printf("vkasan: invariant: region [%p, %p) found where %p was expected\n",
 				   (void *)a->node.key, (void *)a->end, (void *)at);
 			return bad + 1;
@@ -1353,11 +1455,12 @@ int vki_arena_verify(void)
 		at = a->end;
 		cur[k] = vki_tree_next(trees[k], cur[k]);
 	}
-	if (at != vki_arena_end) {
+	if (!vki_coldq_verify_cover(&at, vki_arena_end)) {
 		vki_printf("vkasan: invariant: regions end at %p, arena at %p\n", (void *)at,
 			   (void *)vki_arena_end);
 		bad++;
 	}
+	bad += vki_coldq_verify_end();
 	if (live != st.live_bytes || lazy != st.lazy_bytes) {
 		vki_printf("vkasan: invariant: live/lazy bytes %lu/%lu, counters say %lu/%lu\n",
 			   (unsigned long)live, (unsigned long)lazy, (unsigned long)st.live_bytes,

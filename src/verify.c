@@ -12,7 +12,8 @@
  *     program's mmap mappings do not count, and read 0xF8 where backed;
  *   - shadow content: a live mapping of n bytes reads 0 for its first n / 8
  *     granules, n & 7 for a partial one, 0xF8 for the rest and its guard
- *     page; a lazily freed mapping and free space are 0xF8 wherever backed.
+ *     page; a lazily freed mapping, free space and cold (purged but still
+ *     quarantined, arenaq.c) ranges are 0xF8 wherever backed.
  *     A mapping poisoned by hand (poison.c) may read 0xF7 or partial codes
  *     within its size; a vm_map_ram block is checked by vmap.c (each of its
  *     mappings accessible, everything else 0xF8); poison records disjoint.
@@ -130,6 +131,17 @@ static void check_free(const struct vki_area *a, void *ctx)
 		expect_code(w, a->node.key, e, VKI_SHADOW_VMALLOC_INVALID, "free space not 0xF8");
 }
 
+/* A cold range (arenaq.c) counts as free: 0xF8 where a neighbour keeps
+ * its window backed. */
+static void check_cold(uintptr_t s, uintptr_t e, void *ctx)
+{
+	struct walk *w = ctx;
+	if (e > vki_arena_committed_end())
+		e = vki_arena_committed_end();
+	if (s < e)
+		expect_code(w, s, e, VKI_SHADOW_VMALLOC_INVALID, "cold range not 0xF8");
+}
+
 int vki_verify_shadow(void)
 {
 	uintptr_t top = vki_arena_committed_end();
@@ -180,6 +192,7 @@ int vki_verify_shadow(void)
 			 (unsigned)vki_shadow_stats.present);
 	vki_arena_for_each(VKI_EACH_MAPPING, check_mapping, &w);
 	vki_arena_for_each(VKI_EACH_FREE, check_free, &w);
+	vki_coldq_for_each(check_cold, &w);
 	vki_os_unmap(w.expect, len);
 	return w.bad;
 }

@@ -87,7 +87,8 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
  *      pthread mutex            pool, commit state, the presence bitmap   madvise)
  *                               writes, vki_shadow_stats, st.* but
- *                               alloc_failures (atomic)
+ *                               alloc_failures (atomic), the cold ring
+ *                               (arenaq.c)
  *   4  depot lock  (stackdepot) inserts into the stack depot              no
  *      vki_spin
  *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
@@ -252,6 +253,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(shadow, BOOL, 1, "back the arena with shadow (0: allocator only, no checks)")\
 	X(upstream_release, BOOL, 0, "release rule of Linux >= 2024 (no widening)")    \
 	X(lazy_max, SIZE, 32UL << 20, "purge when lazily freed bytes exceed this")     \
+	X(vmalloc_quarantine, SIZE, 10UL << 30, "address space of purged mappings kept out of reuse (0: none)") \
 	X(release_delay, INT, 4, "automatic purges a free shadow window waits (0..16) before release") \
 	X(arena_size, SIZE, 1UL << 40, "bytes of address space for the arena")         \
 	X(guard_pages, BOOL, 0, "make guard pages fault for uninstrumented code too")  \
@@ -625,6 +627,35 @@ int vki_arena_set_shadow(struct vki_area *a, bool on);
  * the caller purges afterwards with vki_arena_purge_if_needed. */
 void vki_arena_retire(struct vki_area *a, uint32_t stack);
 void vki_arena_purge_if_needed(void);
+
+/* ------------------------------------------------------------ arenaq.c */
+
+/*
+ * The address-space quarantine (arenaq.c): purged ranges stay out of
+ * reuse ("cold": in no tree, no data, no shadow of their own) in a FIFO of
+ * 32-byte records bounded by vmalloc_quarantine bytes.  All under the
+ * arena lock.  push: a lazy area being purged becomes cold (false: the
+ * quarantine is off or has no ring; the caller frees it as before).
+ * over(len): the oldest record must go to make room for len more bytes
+ * (len 0 and all: any record).  pop: the oldest range, for free space.
+ */
+bool vki_coldq_push(const struct vki_area *a);
+bool vki_coldq_over(size_t len, bool all);
+bool vki_coldq_pop(uintptr_t *start, uintptr_t *end);
+uint64_t vki_coldq_count(void);
+/* A report or a refused free: the cold range holding addr, described as a
+ * lazily freed mapping (state VKI_AREA_LAZY); one starting at addr. */
+bool vki_coldq_describe(uintptr_t addr, struct vki_area_info *out);
+bool vki_coldq_starts_at(uintptr_t addr);
+/* Records, address-space bytes held, resident bytes of the ring. */
+void vki_coldq_stats(uint64_t *count, uint64_t *held, uint64_t *meta);
+/* The invariant walk: begin sorts the ranges (problems found); cover
+ * advances *at over cold ranges that tile [*at, to) (true when they do);
+ * end: every range was used.  for_each: every cold range, oldest first. */
+int vki_coldq_verify_begin(void);
+bool vki_coldq_verify_cover(uintptr_t *at, uintptr_t to);
+int vki_coldq_verify_end(void);
+void vki_coldq_for_each(void (*fn)(uintptr_t start, uintptr_t end, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------ shadow.c */
 

@@ -783,7 +783,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(!mslots[i].p, "munmap at the end", 0, i);
 	}
 	vk_purge();
+	REQUIRE(vk_check_invariants() == 0, "invariants with cold ranges", 0, 0);
+	vk_set_option("vmalloc_quarantine", "0"); /* cold ranges back to free space */
 	vk_purge();
+	vk_set_option("vmalloc_quarantine", "10G"); /* the default again */
 	vk_set_option("lazy_max", "32m");
 	struct vk_stats st;
 	vk_get_stats(&st);

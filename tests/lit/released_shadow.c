@@ -8,9 +8,14 @@
 // be finished: it is reported as a fault, which halts, in both modes.
 //
 // RUN: %cc %s -o %t -pthread
-// (arena_stacks=0: the thread's stack would take the released range.)
-// RUN: env VKASAN_OPTIONS=halt_on_error=0:arena_stacks=0 %run %t widths 2>&1 | FileCheck %s --check-prefix=WIDTHS
-// RUN: not %run %t fault 2>&1 | FileCheck %s --check-prefix=FAULT %lines
+// (arena_stacks=0: the thread's stack would take the released range;
+// vmalloc_quarantine=0: the range is free space, not a quarantined mapping.)
+// RUN: env VKASAN_OPTIONS=halt_on_error=0:arena_stacks=0:vmalloc_quarantine=0 %run %t widths 2>&1 | FileCheck %s --check-prefix=WIDTHS
+// RUN: env VKASAN_OPTIONS=vmalloc_quarantine=0 not %run %t fault 2>&1 | FileCheck %s --check-prefix=FAULT %lines
+// With the quarantine the fault is use-after-free of the purged mapping:
+// RUN: not %run %t fault 2>&1 | FileCheck %s --check-prefix=FAULT-COLD
+// FAULT-COLD: BUG: KASAN: use-after-free in read_shadow_raw+0x
+// FAULT-COLD: Freed by task
 #include <pthread.h>
 #include <stdlib.h>
 #include "vktest.h"

@@ -1,8 +1,10 @@
 // Use after free.  Before a purge the freed mapping is quarantined, poisoned
 // f8: use-after-free, with the allocation and the free stacks.  After
-// vk_purge() the range is free space and its shadow is released (the window
-// is not shared with a live mapping): wild-memory-access, reported from the
-// check, not a crash.
+// vk_purge() the range is still kept out of reuse by the address-space
+// quarantine (vmalloc_quarantine): its shadow is released or, in a window a
+// live neighbour shares, f8, and an access is use-after-free of the mapping,
+// with its stacks (COLD).  With vmalloc_quarantine=0 the range is free space
+// once purged: wild-memory-access, reported from the check, not a crash.
 //
 // RUN: %cc %s -o %t
 // RUN: not %run %t read > %t.read 2>&1
@@ -11,11 +13,24 @@
 // RUN: not %run %t write > %t.write 2>&1
 // RUN: FileCheck %s --check-prefixes=CHECK,WRITE < %t.write %lines
 // RUN: FileCheck %s --check-prefix=TRACE-WRITE < %t.write %lines
-// RUN: not %run %t purged 2>&1 | FileCheck %s --check-prefix=PURGED %lines
-// RUN: env VKASAN_OPTIONS=halt_on_error=0 %run %t purged 2>&1 | FileCheck %s --check-prefix=GO-ON %lines
+// RUN: env VKASAN_OPTIONS=vmalloc_quarantine=0 not %run %t purged 2>&1 | FileCheck %s --check-prefix=PURGED %lines
+// RUN: env VKASAN_OPTIONS=halt_on_error=0:vmalloc_quarantine=0 %run %t purged 2>&1 | FileCheck %s --check-prefix=GO-ON %lines
 // GO-ON: BUG: KASAN: wild-memory-access in vt_read+0x
 // GO-ON: not reached
-// RUN: not %run %t purged-shared 2>&1 | FileCheck %s --check-prefix=SHARED %lines
+// RUN: env VKASAN_OPTIONS=vmalloc_quarantine=0 not %run %t purged-shared 2>&1 | FileCheck %s --check-prefix=SHARED %lines
+// RUN: not %run %t purged-shared 2>&1 | FileCheck %s --check-prefix=COLD %lines
+// COLD: shadow_pages=1 keep=
+// COLD: expect-report: Write of size 1 at addr [[T:0x[0-9a-f]+]]
+// COLD-NEXT: {{^={66}$}}
+// COLD-NEXT: BUG: KASAN: use-after-free in vt_write+0x
+// COLD: The buggy address belongs to the virtual mapping at
+// COLD-NEXT: {{^ \[}}[[T]], {{0x[0-9a-f]+}}) created by:
+// COLD: {{^ }}make_table+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}uaf.c:[[#ALLOC]]
+// COLD: Freed by task vktest/{{[0-9]+}}:
+// COLD: {{^ }}drop_table+0x{{[0-9a-f]+}}/0x{{[0-9a-f]+}} {{.*}}uaf.c:[[#FREE]]
+// COLD: freed 100-byte region
+// COLD: {{^>}}[[T]]: f8 f8 f8 f8 f8 f8 f8 f8 f8 f8 f8 f8 f8 f8 f8 f8
+// COLD-NOT: not reached
 #include <stdlib.h>
 #include "vktest.h"
 

@@ -4,6 +4,14 @@
  * Every test starts from and returns to an empty arena.
  */
 #include "vtx.h"
+
+/* These tests place mappings at exact addresses where lowest fit reuses
+ * freed space: without the address-space quarantine (test_quarantine.c
+ * tests it; vmalloc_quarantine=0 is the old behaviour). */
+__attribute__((constructor)) static void no_quarantine(void)
+{
+	vk_set_option("vmalloc_quarantine", "0");
+}
 #include <signal.h>
 
 TEST(empty_at_start)

@@ -10,6 +10,14 @@
  */
 #include "vtx.h"
 
+/* These tests place mappings at exact addresses where lowest fit reuses
+ * freed space: without the address-space quarantine (test_quarantine.c
+ * tests it; vmalloc_quarantine=0 is the old behaviour). */
+__attribute__((constructor)) static void no_quarantine(void)
+{
+	vk_set_option("vmalloc_quarantine", "0");
+}
+
 enum { N = 1000000, PAIRS = 100000 };
 static uintptr_t m[N];
 

@@ -253,6 +253,7 @@ static int child_initfail(void)
 	(void)vk_vmalloc_size((void *)0x600000000000UL);
 	vk_set_option("fail_mmap_every", "0");
 	vk_purge();
+	vtx_drain_cold(); /* purged ranges back to free space */
 	vk_purge();
 	if (vk_check_invariants())
 		return 1;
@@ -306,7 +307,7 @@ static int child_toggle_guard(void)
 {
 	vk_set_option("handle_segv", "0");
 	signal(SIGSEGV, SIG_DFL);
-	if (vk_set_option("guard_pages", "1"))
+	if (vk_set_option("guard_pages", "1") || vk_set_option("vmalloc_quarantine", "0"))
 		return 1;
 	char *p = vk_vmalloc(PG);
 	vk_vfree(p);
@@ -509,6 +510,7 @@ TEST(metadata_chunk_failure)
  */
 TEST(guard_install_failure)
 {
+	vtx_quarantine_off(); /* exact addresses of reused space */
 	EXPECT_CLEAN();
 	EXPECT_EQ(vk_set_option("guard_pages", "1"), 0);
 	void *keep = vk_vmalloc(PG);
@@ -553,6 +555,7 @@ TEST(guard_install_failure)
 	vk_vfree(keep);
 	EXPECT_CLEAN();
 	EXPECT_EQ(vk_set_option("guard_pages", "0"), 0);
+	vtx_quarantine_on();
 }
 
 /*
@@ -564,6 +567,7 @@ TEST(guard_install_failure)
  */
 TEST(populate_undo_over_debt)
 {
+	vtx_quarantine_off(); /* exact addresses of reused space */
 	EXPECT_CLEAN();
 	int failures_seen = 0;
 	for (long k = 1; k <= 3; k++) {
@@ -612,6 +616,7 @@ TEST(populate_undo_over_debt)
 			break;
 	}
 	EXPECT(failures_seen >= 2);
+	vtx_quarantine_on();
 }
 
 /*
@@ -621,6 +626,7 @@ TEST(populate_undo_over_debt)
  */
 TEST(decommit_failure)
 {
+	vtx_quarantine_off(); /* exact addresses of reused space */
 	EXPECT_CLEAN();
 	unsigned char *p = vk_vmalloc(4 * PG);
 	memset(p, 0xAB, 4 * PG);
@@ -648,6 +654,7 @@ TEST(decommit_failure)
 	EXPECT_EQ(nonzero, 0);
 	vk_vfree(z);
 	EXPECT_CLEAN();
+	vtx_quarantine_on();
 }
 
 /* fail_mmap_every=N in VKASAN_OPTIONS: the runtime's own start-up calls

@@ -283,11 +283,36 @@ static inline void vtx_in_child(void (*fn)(void), const char *what)
 	}
 }
 
+/* The address-space quarantine (arenaq.c) keeps purged ranges out of free
+ * space: hand them all back (budget 0, purge), then restore the budget. */
+static inline void vtx_drain_cold(void)
+{
+	char old[32];
+	snprintf(old, sizeof(old), "%zu", vki_opt.vmalloc_quarantine);
+	vk_set_option("vmalloc_quarantine", "0");
+	vk_purge();
+	vk_set_option("vmalloc_quarantine", old);
+}
+
+/* Tests of lowest fit reusing freed space at exact addresses run without
+ * the quarantine (vmalloc_quarantine=0: the old behaviour); vtx_quarantine_on
+ * puts the default back. */
+#define VTX_QUARANTINE_DEFAULT "10G"
+static inline void vtx_quarantine_off(void)
+{
+	vtx_drain_cold();
+	vk_set_option("vmalloc_quarantine", "0");
+}
+static inline void vtx_quarantine_on(void)
+{
+	vk_set_option("vmalloc_quarantine", VTX_QUARANTINE_DEFAULT);
+}
+
 /* The arena is back to its empty state: nothing live or lazy, one free
  * region, no shadow (runtime's count and the OS's). */
 #define EXPECT_CLEAN()                                                         \
 	do {                                                                   \
-		vk_purge();                                                    \
+		vtx_drain_cold();                                              \
 		struct vk_stats vtx_s = vt_stats();                            \
 		EXPECT_EQ(vtx_s.live_areas, 0);                                \
 		EXPECT_EQ(vtx_s.lazy_areas, 0);                                \
