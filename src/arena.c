@@ -22,10 +22,11 @@
  * A purge moves every lazy mapping into free space in address order, and
  * releases the shadow windows that became wholly free (rule in shadow.c),
  * coalesced into runs; an automatic one sets them aside for release_delay
- * purges first (hysteresis, below).  The data pages are decommitted before
- * the ranges enter free space, without the lock for vk_purge and vk_vfree's
- * purges (purge_unlock); the rest holds the lock, so no range is handed out
- * again before its data and shadow are gone.
+ * purges first (hysteresis, below).  Every purge runs in short holds
+ * (purge_run): guard markers and data pages of the freed ranges are given
+ * back without the lock before the ranges enter free space, so no range is
+ * handed out again before its data and markers are gone, and a window is
+ * released in the same hold that found it wholly free.
  *
  * Metadata (one struct vki_area per region or mapping) comes from our own
  * pool of mmap'd chunks, never from malloc.
@@ -66,8 +67,13 @@ static int place_markers(struct vki_area *a, const size_t *off, int n);
 /* Free space may hold old data: decommit=0, or a decommit failed.  Then a
  * mapping that must read as zero is decommitted when handed out. */
 static bool dirty_free;
-/* A purge's data decommit runs without the lock (purge_if_needed_unlock). */
+/* One purge at a time: it drops the lock between its steps (purge_run);
+ * others wait on purge_cond or leave the work to it. */
 static bool purge_in_flight;
+static pthread_cond_t purge_cond = PTHREAD_COND_INITIALIZER;
+/* One thread commits arena chunks at a time, without the lock (commit_range). */
+static bool commit_busy;
+static pthread_cond_t commit_cond = PTHREAD_COND_INITIALIZER;
 
 #define AREA(n) ((struct vki_area *)(n))
 
@@ -82,21 +88,26 @@ static bool heap_owned(const struct vki_area *a)
 
 #define META_CHUNK (2UL << 20)
 static struct vki_area *meta_free_list;
+/* The unused tail of the newest chunk, handed out in order: linking a whole
+ * chunk into the free list at once touched its 512 pages under the lock
+ * (1.5 ms); this way each page is faulted in when it is first needed. */
+static struct vki_area *meta_next, *meta_end;
 
 static struct vki_area *meta_alloc(void)
 {
-	if (!meta_free_list) {
-		struct vki_area *c = vki_os_map_anywhere(META_CHUNK, VKI_OS_META);
-		if (!c)
-			return NULL;
-		size_t n = META_CHUNK / sizeof(*c);
-		for (size_t i = 0; i < n; i++) {
-			c[i].next = meta_free_list;
-			meta_free_list = &c[i];
-		}
-	}
 	struct vki_area *a = meta_free_list;
-	meta_free_list = a->next;
+	if (a) {
+		meta_free_list = a->next;
+	} else {
+		if (meta_next == meta_end) {
+			struct vki_area *c = vki_os_map_anywhere(META_CHUNK, VKI_OS_META);
+			if (!c)
+				return NULL;
+			meta_next = c;
+			meta_end = c + META_CHUNK / sizeof(*c);
+		}
+		a = meta_next++;
+	}
 	vki_fill(a, 0, sizeof(*a));
 	st.meta_in_use++;
 	return a;
@@ -123,15 +134,16 @@ static uint64_t hold_t0, hold_max_ns, hold_hist[HOLD_BUCKETS]; /* under the lock
 static uintptr_t hold_max_pc; /* who unlocked after the longest hold */
 /* vk_purge's own holds are counted apart: the program asked for the work
  * (it releases everything at once), a vk_vmalloc waiting behind it did not. */
-static bool hold_explicit;
-static uint64_t hold_explicit_max_ns;
+enum { HOLD_ALLOC, HOLD_VK_PURGE, HOLD_LEAK_CHECK };
+static int hold_explicit; /* whose hold this is, when it is counted apart */
+static uint64_t hold_explicit_max_ns[3];
 
 static void hold_end(uintptr_t pc)
 {
 	uint64_t ns = vki_os_now_ns() - hold_t0, us = ns / 1000;
 	if (hold_explicit) {
-		if (ns > hold_explicit_max_ns)
-			hold_explicit_max_ns = ns;
+		if (ns > hold_explicit_max_ns[hold_explicit])
+			hold_explicit_max_ns[hold_explicit] = ns;
 		return;
 	}
 	unsigned b = 0;
@@ -152,7 +164,10 @@ __attribute__((destructor)) static void hold_print_at_exit(void)
 		return;
 	vki_printf("vkasan arena lock holds, CPU time (pid %d): longest %lu us (unlocked at %p)\n",
 		   vki_os_getpid(), (unsigned long)(hold_max_ns / 1000), (void *)hold_max_pc);
-	vki_printf("  lockhold,vk_purge longest,%lu us\n", (unsigned long)(hold_explicit_max_ns / 1000));
+	vki_printf("  lockhold,vk_purge longest,%lu us\n",
+		   (unsigned long)(hold_explicit_max_ns[HOLD_VK_PURGE] / 1000));
+	vki_printf("  lockhold,leak check longest,%lu us\n",
+		   (unsigned long)(hold_explicit_max_ns[HOLD_LEAK_CHECK] / 1000));
 	for (unsigned b = 0; b < HOLD_BUCKETS; b++)
 		if (hold_hist[b])
 			vki_printf("  lockhold,< %lu us,%lu\n", 1UL << b, (unsigned long)hold_hist[b]);
@@ -170,9 +185,33 @@ void vki_arena_unlock(void)
 {
 	if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
 		hold_end((uintptr_t)__builtin_return_address(0));
-	hold_explicit = false;
+	hold_explicit = HOLD_ALLOC;
 	vki_self()->holding_arena = 0;
 	pthread_mutex_unlock(&lock);
+}
+
+/* Wait (lock held) until *busy is false.  The lock is released while
+ * waiting: for lock_stats, the hold ends there and a new one begins. */
+static void arena_wait(pthread_cond_t *cv, const bool *busy)
+{
+	int explicit = hold_explicit;
+	while (*busy) {
+		if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
+			hold_end((uintptr_t)__builtin_return_address(0));
+		vki_self()->holding_arena = 0;
+		pthread_cond_wait(cv, &lock);
+		vki_self()->holding_arena = 1;
+		if (VKI_UNLIKELY(vki_opt.lock_stats))
+			hold_t0 = vki_os_now_ns();
+		hold_explicit = explicit;
+	}
+}
+
+/* The leak check holds the lock while the world is stopped (leak.c): its
+ * hold is counted apart, as vk_purge's. */
+void vki_arena_hold_leak_check(void)
+{
+	hold_explicit = HOLD_LEAK_CHECK;
 }
 
 /* The fork handler (init.c) held the lock across fork: a new one here. */
@@ -180,8 +219,12 @@ void vki_arena_after_fork_child(void)
 {
 	vki_self()->holding_arena = 0;
 	pthread_mutex_init(&lock, NULL);
-	/* A two-phase purge of another thread never finishes here: its
-	 * areas go back to being plain lazy ones (decommitted or not). */
+	pthread_cond_init(&purge_cond, NULL);
+	pthread_cond_init(&commit_cond, NULL);
+	commit_busy = false; /* its thread is gone: its chunks stay uncommitted */
+	/* A purge of another thread never finishes here: the areas it took go
+	 * back to being plain lazy ones (guard markers and data pages gone or
+	 * not: the next purge removes them again). */
 	if (purge_in_flight) {
 		for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
 			if (AREA(n)->releasing == 1)
@@ -328,29 +371,82 @@ static void carve(struct vki_area *f, uintptr_t addr, size_t len, struct vki_are
 
 /* Make [start, end) usable: arena pages RW, shadow range ready (absent).
  * Chunk by chunk, so that one hugely aligned mapping does not commit (and
- * pay page tables for) everything below it. */
+ * pay page tables for) everything below it.
+ *
+ * The OS calls (mprotect of 64 MiB, guard markers over its 8 MiB of
+ * shadow: a millisecond or more) run without the arena lock: one thread
+ * commits at a time (commit_busy), nobody uses an uncommitted chunk (no
+ * range there is handed out, no window there is populated), and committed[]
+ * and committed_end change only under the lock once the calls returned.
+ * Lock held.  0: [start, end) is committed; -1: it cannot be; 1: the lock
+ * was dropped (to commit, or to wait for another thread's commit): the
+ * caller's view of free space is stale and it looks again. */
+static uint8_t commit_want(void)
+{
+	return COMMIT_ARENA | (vki_opt.shadow ? COMMIT_SHADOW : 0);
+}
+
+/* The OS calls for chunks [c0, c1] (no lock; only the commit_busy holder
+ * runs this, and only it writes committed[], so reading it is safe).  The
+ * steps done are returned in done[] (set under the lock by the caller):
+ * two steps, remembered apart, so that a retry after a failed shadow step
+ * does not redo (and fail again at) the arena step. */
+static int commit_calls(size_t c0, size_t c1, uint8_t *done)
+{
+	for (size_t c = c0; c <= c1; c++)
+		done[c - c0] = committed[c];
+	for (size_t c = c0; c <= c1; c++) {
+		uintptr_t s = vki_arena_base + c * VKI_COMMIT_CHUNK, e = s + VKI_COMMIT_CHUNK;
+		if (!(done[c - c0] & COMMIT_ARENA)) {
+			if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
+				return -1;
+			done[c - c0] |= COMMIT_ARENA;
+		}
+		if (vki_opt.shadow && !(done[c - c0] & COMMIT_SHADOW)) {
+			if (vki_shadow_commit(s, e))
+				return -1;
+			done[c - c0] |= COMMIT_SHADOW;
+		}
+	}
+	return 0;
+}
+
+#define COMMIT_STEP 16 /* chunks (1 GiB) per unlocked round */
+
 static int commit_range(uintptr_t start, uintptr_t end)
 {
 	size_t c0 = (start - vki_arena_base) / VKI_COMMIT_CHUNK;
 	size_t c1 = (end - 1 - vki_arena_base) / VKI_COMMIT_CHUNK;
-	for (size_t c = c0; c <= c1; c++) {
-		uintptr_t s = vki_arena_base + c * VKI_COMMIT_CHUNK, e = s + VKI_COMMIT_CHUNK;
-		/* Two steps, remembered apart: a retry after a failed shadow
-		 * step must not redo (and fail again at) the arena step. */
-		if (!(committed[c] & COMMIT_ARENA)) {
-			if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
-				return -1;
-			committed[c] |= COMMIT_ARENA;
-		}
-		if (vki_opt.shadow && !(committed[c] & COMMIT_SHADOW)) {
-			if (vki_shadow_commit(s, e))
-				return -1;
-			committed[c] |= COMMIT_SHADOW;
-		}
+	while (c0 <= c1 && (committed[c0] & commit_want()) == commit_want())
+		c0++;
+	if (c0 > c1) {
+		uintptr_t e = vki_arena_base + (c1 + 1) * VKI_COMMIT_CHUNK;
 		if (e > committed_end)
 			committed_end = e;
+		return 0;
 	}
-	return 0;
+	if (commit_busy) {
+		arena_wait(&commit_cond, &commit_busy);
+		return 1;
+	}
+	if (c1 - c0 >= COMMIT_STEP)
+		c1 = c0 + COMMIT_STEP - 1;
+	uint8_t done[COMMIT_STEP];
+	commit_busy = true;
+	int explicit = hold_explicit;
+	vki_arena_unlock();
+	int rc = commit_calls(c0, c1, done);
+	vki_arena_lock();
+	hold_explicit = explicit;
+	for (size_t c = c0; c <= c1; c++) {
+		committed[c] = done[c - c0];
+		if ((done[c - c0] & commit_want()) == commit_want() &&
+		    vki_arena_base + (c + 1) * VKI_COMMIT_CHUNK > committed_end)
+			committed_end = vki_arena_base + (c + 1) * VKI_COMMIT_CHUNK;
+	}
+	commit_busy = false;
+	pthread_cond_broadcast(&commit_cond);
+	return rc ? -1 : 1;
 }
 
 /* ---------------------------------------------------------------- purge */
@@ -470,17 +566,27 @@ static bool window_used_in(const struct vki_tree *t, uintptr_t w)
 	return false;
 }
 
-static void defer_release_slot(unsigned i, struct vki_release_batch *b)
+/* Release what is still unused of slot i, at most *budget windows checked
+ * (each checked window costs one): the slot shrinks from its last run's
+ * start as it goes, so that a lock break leaves it consistent (deferred
+ * counts exactly the windows still set aside).  True when it is empty. */
+static bool defer_release_slot(unsigned i, struct vki_release_batch *b, unsigned *budget)
 {
-	for (unsigned r = 0; r < defer[i].n; r++) {
-		uintptr_t s = defer[i].run[r][0], e = defer[i].run[r][1];
-		vki_shadow_stats.deferred -= (e - s) >> VKI_WINDOW_SHIFT;
-		for (uintptr_t w = s; w < e; w += VKI_WINDOW_SIZE)
+	while (defer[i].n) {
+		uintptr_t *run = defer[i].run[defer[i].n - 1];
+		for (; run[0] < run[1]; run[0] += VKI_WINDOW_SIZE) {
+			if (!*budget)
+				return false;
+			--*budget;
+			uintptr_t w = run[0];
+			vki_shadow_stats.deferred--;
 			if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
 			    !window_used_in(&lazy_tree, w))
 				vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+		}
+		defer[i].n--;
 	}
-	defer[i].n = 0;
+	return true;
 }
 
 /*
@@ -490,34 +596,44 @@ static void defer_release_slot(unsigned i, struct vki_release_batch *b)
  * the slots re-check their windows, but a window dropped from a slot as in
  * use can later become free by a path that does not set it aside again
  * (the fuzzer found one, not yet pinned down), and exactness after vk_purge
- * is the promise.  O(present windows x log n), bitmap scan by words.
+ * is the promise.  O(present windows x log n), bitmap scan by words; in
+ * steps of at most *budget windows checked (a word of absent ones costs
+ * one), from sweep_at.  True when the scan reached the committed end.
  */
 static bool defer_dirty;
+static uintptr_t sweep_at; /* the sweep's next window (one purge at a time) */
 
-static void defer_sweep(struct vki_release_batch *b)
+static bool defer_sweep_step(struct vki_release_batch *b, unsigned *budget)
 {
-	if (!defer_dirty)
-		return;
-	defer_dirty = false;
-	for (uintptr_t w = vki_arena_base; w < committed_end; w += VKI_WINDOW_SIZE) {
+	for (uintptr_t w = sweep_at; w < committed_end; w += VKI_WINDOW_SIZE) {
+		if (!*budget) {
+			sweep_at = w;
+			return false;
+		}
 		size_t i = (w - vki_arena_base) >> VKI_WINDOW_SHIFT;
 		if (i % (8 * sizeof(long)) == 0 && !vki_shadow_present[i / (8 * sizeof(long))]) {
 			w += (8 * sizeof(long) - 1) * VKI_WINDOW_SIZE; /* a word of absent ones */
+			*budget -= *budget > 8 ? 8 : *budget;
 			continue;
 		}
+		--*budget;
 		if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
 		    !window_used_in(&lazy_tree, w))
 			vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
 	}
+	sweep_at = committed_end;
+	return true;
 }
 
 /* The start of a purge: release the slots that came of age (all of them
- * when delay is 0). */
-static void defer_age(unsigned delay, struct vki_release_batch *b)
+ * when delay is 0), at most *budget windows checked.  True when done. */
+static bool defer_age_step(unsigned delay, struct vki_release_batch *b, unsigned *budget)
 {
 	for (unsigned i = 0; i < DEFER_MAX; i++)
-		if (defer[i].n && (!delay || defer[i].stamp + delay <= auto_purges))
-			defer_release_slot(i, b);
+		if (defer[i].n && (!delay || defer[i].stamp + delay <= auto_purges) &&
+		    !defer_release_slot(i, b, budget))
+			return false;
+	return true;
 }
 
 /* Set [rs, re) aside in this automatic purge's slot, or release it now. */
@@ -545,61 +661,199 @@ static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
 	vki_shadow_stats.deferred += (re - rs) >> VKI_WINDOW_SHIFT;
 }
 
-/* all: vk_purge or lack of space (release everything the rule allows);
- * otherwise an automatic purge, whose windows wait release_delay purges. */
-static void purge_locked(bool all)
+/* -------------------------------------------- the purge, in short holds
+ *
+ * Issue 15: the arena lock is held for under 100 us at a time.  A purge is
+ * a loop of bounded steps with a lock break between them (the kernel's
+ * cond_resched_lock), and its system calls on data pages run without the
+ * lock:
+ *
+ *   age       (locked)   release the windows of the defer slots that came
+ *                        of age, PURGE_WINDOWS checked per hold;
+ *   take      (locked)   up to PURGE_AREAS lazy areas at or above the
+ *                        cursor, marked releasing = 1: they stay in the
+ *                        lazy tree (reports and double frees still find
+ *                        them, no purge or revive takes them) and nobody
+ *                        else changes them now;
+ *   prepare   (unlocked) per run of adjacent taken areas: one call removes
+ *                        their guard markers, one decommits their data;
+ *   finish    (locked)   each area into free space (purge_area_free: free
+ *                        tree, release rule), the windows that became
+ *                        wholly free released in the same hold (or set
+ *                        aside, release_delay) - before any other thread
+ *                        can reach that free space;
+ *   sweep     (locked)   vk_purge only: defer_sweep, PURGE_WINDOWS per hold.
+ *
+ * A range is therefore never handed out before its guard markers are gone
+ * and its data decommitted (prepare returned before finish inserts it), and
+ * a window is released only in the hold that found it wholly free.  One
+ * purge runs at a time (purge_in_flight): an automatic purge that finds one
+ * running leaves the work to it or the next free; vk_purge and the purge
+ * for lack of space wait for it (purge_cond) and then run their own.
+ * Areas freed below the cursor meanwhile wait for the next purge.
+ */
+#define PURGE_AREAS 64    /* lazy areas moved to free space per hold */
+#define PURGE_WINDOWS 128 /* shadow windows checked or released per hold
+			   * (a release costs ~0.3 us a window, one check ~0.2) */
+
+/* This thread's purge takes the lock again after a break: lock_stats keeps
+ * counting vk_purge's holds apart. */
+static void purge_relock(int explicit)
 {
+	vki_arena_lock();
+	hold_explicit = explicit;
+}
+
+static VKI_NOINLINE void purge_break(struct vki_release_batch *b, int explicit)
+{
+	vki_shadow_release_flush(b);
+	vki_arena_unlock();
+	purge_relock(explicit);
+}
+
+struct purge_chunk {
+	struct vki_area *head;      /* taken areas in address order, via next */
+	unsigned n;
+	bool stuck[PURGE_AREAS];    /* its guard markers could not be removed */
+	struct data_run d;
+};
+
+/* Take (locked): areas at or above *cursor; the window budget counts only
+ * when their windows are released in this purge (release_now).  Returns
+ * whether lazy areas remain above the new cursor. */
+static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_now)
+{
+	struct vki_area **tail = &c->head;
+	size_t windows = 0;
+	c->head = NULL;
+	c->n = 0;
+	struct vki_node *n = vki_tree_ceil(&lazy_tree, *cursor);
+	for (; n && c->n < PURGE_AREAS && windows < PURGE_WINDOWS; n = vki_tree_next(&lazy_tree, n)) {
+		struct vki_area *a = AREA(n);
+		*cursor = a->end;
+		if (a->releasing) /* a big free still poisoning it */
+			continue;
+		a->releasing = 1;
+		a->next = NULL;
+		*tail = a;
+		tail = &a->next;
+		c->stuck[c->n++] = false;
+		if (release_now) /* its windows and one on each side (the rule) */
+			windows += ((VKI_ROUND_UP(a->end, VKI_WINDOW_SIZE) -
+				     VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE)) >> VKI_WINDOW_SHIFT) + 2;
+	}
+	return n != NULL;
+}
+
+/* Prepare (unlocked): guard markers off and data decommitted, one call each
+ * per run of adjacent areas.  A run whose markers stay is stuck: its areas
+ * remain quarantined (a marker in free space would fault inside the next
+ * mapping there). */
+static void purge_prepare(struct purge_chunk *c)
+{
+	c->d = (struct data_run){ 0, 0, false };
+	unsigned i = 0;
+	for (struct vki_area *a = c->head; a;) {
+		uintptr_t s = a->node.key, e = a->end;
+		bool markers = a->guarded || a->markers_below;
+		unsigned j = i;
+		struct vki_area *z = a;
+		while (z->next && z->next->node.key == e) {
+			z = z->next;
+			e = z->end;
+			markers |= z->guarded || z->markers_below;
+			j++;
+		}
+		bool stuck = markers && vki_os_guard_remove(s, e - s, VKI_OS_GUARD);
+		for (; i <= j; i++)
+			c->stuck[i] = stuck;
+		data_add(&c->d, s, e);
+		a = z->next;
+	}
+	data_flush(&c->d);
+}
+
+/* One purged area into free space (locked): the windows that became wholly
+ * free go into b (released before the lock is dropped) or, delay > 0, are
+ * set aside. */
+static void purge_area_free(struct vki_area *a, unsigned delay, struct vki_release_batch *b)
+{
+	uintptr_t start = a->node.key, end = a->end;
+	st.lazy_bytes -= end - start;
+	struct vki_area *f = free_insert(a);
+	uintptr_t rs, re, fs = f->node.key, fe = f->end;
+	shadowless_extent(start, end, &fs, &fe);
+	if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
+		if (delay)
+			defer_add(rs, re, b);
+		else
+			vki_shadow_release_add(b, rs, re);
+	}
+}
+
+/* Finish (locked): the taken areas leave the lazy tree, unless stuck. */
+static void purge_finish(struct purge_chunk *c, unsigned delay, struct vki_release_batch *b)
+{
+	if (c->d.failed)
+		dirty_free = true;
+	unsigned i = 0;
+	for (struct vki_area *a = c->head, *next; a; a = next, i++) {
+		next = a->next;
+		a->releasing = 0;
+		if (c->stuck[i]) /* quarantined; the next purge tries again */
+			continue;
+		vki_tree_remove(&lazy_tree, &a->node);
+		a->guarded = 0;
+		a->markers_below = 0;
+		a->lazy_lo = a->lazy_hi = 0;
+		purge_area_free(a, delay, b);
+	}
+}
+
+/* all: vk_purge or lack of space (release everything the rule allows);
+ * otherwise an automatic purge, whose windows wait release_delay purges.
+ * Lock held on entry and on return, dropped in between. */
+static VKI_NOINLINE void purge_run(bool all)
+{
+	if (purge_in_flight) {
+		if (!all)
+			return;
+		arena_wait(&purge_cond, &purge_in_flight);
+	}
+	purge_in_flight = true;
+	int explicit = hold_explicit;
 	struct vki_release_batch b = { 0 };
 	unsigned delay = all || !vki_opt.shadow ? 0 : release_delay();
 	if (!all)
 		auto_purges++;
-	defer_age(delay, &b);
-	struct data_run d = { 0, 0, false };
-	struct vki_area *stuck = NULL; /* guard page could not be cleared */
-	struct vki_node *n, *next;
-	for (n = vki_tree_first(&lazy_tree); n; n = next) {
-		struct vki_area *a = AREA(n);
-		uintptr_t start = n->key, end = a->end;
-		next = vki_tree_next(&lazy_tree, n);
-		if (a->releasing == 1) /* another thread's purge is decommitting it */
-			continue;
-		vki_tree_remove(&lazy_tree, n);
-		if ((a->guarded &&
-		     vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) ||
-		    (a->markers_below && vki_os_guard_remove(start, end - start, VKI_OS_GUARD))) {
-			/* A guard marker left in free space would fault inside the
-			 * next mapping there (a stack's markers inside it too):
-			 * keep the range quarantined. */
-			a->next = stuck;
-			stuck = a;
-			continue;
-		}
-		a->guarded = 0;
-		a->markers_below = 0;
-		a->lazy_lo = a->lazy_hi = 0;
-		bool decommitted = a->releasing == 2;
-		a->releasing = 0;
-		st.lazy_bytes -= end - start;
-		struct vki_area *f = free_insert(a);
-		uintptr_t rs, re, fs = f->node.key, fe = f->end;
-		shadowless_extent(start, end, &fs, &fe);
-		if (vki_opt.shadow && vki_shadow_release_range(start, end, fs, fe, &rs, &re)) {
-			if (delay)
-				defer_add(rs, re, &b);
-			else
-				vki_shadow_release_add(&b, rs, re);
-		}
-		if (!decommitted)
-			data_add(&d, start, end);
-	}
-	for (; stuck; stuck = stuck->next)
-		vki_tree_insert(&lazy_tree, &stuck->node);
-	if (all)
-		defer_sweep(&b);
+	for (unsigned budget = PURGE_WINDOWS; !defer_age_step(delay, &b, &budget);
+	     budget = PURGE_WINDOWS)
+		purge_break(&b, explicit);
 	vki_shadow_release_flush(&b);
-	data_flush(&d);
-	if (d.failed)
-		dirty_free = true;
+	uintptr_t cursor = 0;
+	for (bool more = true; more;) {
+		struct purge_chunk c;
+		more = purge_take(&c, &cursor, !delay);
+		if (!c.n)
+			break;
+		vki_arena_unlock();
+		purge_prepare(&c);
+		purge_relock(explicit);
+		purge_finish(&c, delay, &b);
+		vki_shadow_release_flush(&b);
+		if (more) {
+			vki_arena_unlock();
+			purge_relock(explicit);
+		}
+	}
+	if (all && defer_dirty) {
+		defer_dirty = false;
+		sweep_at = vki_arena_base;
+		for (unsigned budget = PURGE_WINDOWS; !defer_sweep_step(&b, &budget);
+		     budget = PURGE_WINDOWS)
+			purge_break(&b, explicit);
+	}
+	vki_shadow_release_flush(&b);
 	if (vki_shadow_stats.debt && !b.failures)
 		sweep_debt(&b);
 	st.purges++;
@@ -607,9 +861,9 @@ static void purge_locked(bool all)
 		int bad = vki_arena_verify() + vki_verify_shadow();
 		VKI_CHECK(bad == 0);
 	}
+	purge_in_flight = false;
+	pthread_cond_broadcast(&purge_cond);
 }
-
-static void purge_unlock(bool all);
 
 VKI_EXPORT void vk_purge(void)
 {
@@ -619,8 +873,9 @@ VKI_EXPORT void vk_purge(void)
 	vki_heap_drain(); /* quarantine out, empty slabs back: before our lock (order) */
 	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
-	hold_explicit = true;
-	purge_unlock(true);
+	hold_explicit = HOLD_VK_PURGE;
+	purge_run(true);
+	vki_arena_unlock();
 }
 
 /* ---------------------------------------------------------------- alloc/free */
@@ -629,17 +884,28 @@ VKI_EXPORT void vk_purge(void)
  * committed, guard page installed; NULL when there is no room. */
 static struct vki_area *area_reserve(size_t len, size_t align)
 {
-	struct vki_area *f = find_lowest_fit(len, align);
-	if (!f && lazy_tree.count) { /* lazily freed space may be enough */
-		purge_locked(true);
+	struct vki_area *f;
+	uintptr_t addr;
+	bool purged = false;
+	for (;;) { /* again after commit_range dropped the lock */
 		f = find_lowest_fit(len, align);
+		if (!f && lazy_tree.count && !purged) { /* lazily freed space may be enough */
+			purge_run(true); /* drops the lock in between: nothing is held yet */
+			purged = true;
+			f = find_lowest_fit(len, align);
+		}
+		if (!f)
+			return NULL;
+		addr = VKI_ROUND_UP(f->node.key, align);
+		int rc = commit_range(addr, addr + len);
+		if (rc < 0)
+			return NULL;
+		if (rc == 0)
+			break;
 	}
-	struct vki_area *a = f ? meta_alloc() : NULL;
+	struct vki_area *a = meta_alloc();
 	struct vki_area *spare = a ? meta_alloc() : NULL;
-	uintptr_t addr = f ? VKI_ROUND_UP(f->node.key, align) : 0;
-	if (!spare || commit_range(addr, addr + len)) {
-		if (spare)
-			meta_free(spare);
+	if (!spare) {
 		if (a)
 			meta_free(a);
 		return NULL;
@@ -815,61 +1081,10 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 		vki_poison_forget(a->node.key, a->end);
 }
 
-/*
- * Short lock holds: vk_purge and the automatic purge from vk_vfree give the freed data
- * pages back (MADV_DONTNEED of up to lazy_max bytes, the longest part of a
- * purge) without the arena lock.  Phase 1 (locked) marks every lazy area
- * releasing = 1; they stay in the lazy tree, so they are not handed out,
- * and reports and double frees still find them.  Phase 2 (unlocked)
- * decommits their data.  Phase 3 (locked) marks them 2 and runs the purge,
- * which moves them to free space without decommitting them again.  A range
- * is thus never handed out before its decommit has returned.  Another
- * purge meanwhile (vk_purge, lack of space, mmap.c's) skips releasing = 1
- * areas; only one two-phase purge runs at a time (in_flight).  Called with
- * the lock held, returns with it released.
- */
-static void purge_unlock(bool all)
-{
-	if (!vki_opt.decommit || purge_in_flight) {
-		purge_locked(all);
-		goto out;
-	}
-	struct vki_area *head = NULL, **tail = &head;
-	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n)) {
-		struct vki_area *a = AREA(n);
-		if (a->releasing)
-			continue;
-		a->releasing = 1;
-		a->next = NULL;
-		*tail = a;
-		tail = &a->next;
-	}
-	purge_in_flight = true;
-	vki_arena_unlock();
-	struct data_run d = { 0, 0, false };
-	/* Only this thread changes these areas now: they are lazy (no free
-	 * of them succeeds again) and every purge skips them. */
-	for (struct vki_area *a = head; a; a = a->next)
-		data_add(&d, a->node.key, a->end);
-	data_flush(&d);
-	vki_arena_lock();
-	hold_explicit = all; /* all: vk_purge (lock_stats counts it apart) */
-	for (struct vki_area *a = head; a; a = a->next)
-		a->releasing = 2;
-	purge_in_flight = false;
-	if (d.failed)
-		dirty_free = true;
-	purge_locked(all);
-out:
-	vki_arena_unlock();
-}
-
 static void purge_if_needed_unlock(void)
 {
-	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_unlock(false);
-	else
-		vki_arena_unlock();
+	vki_arena_purge_if_needed();
+	vki_arena_unlock();
 }
 
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
@@ -934,10 +1149,12 @@ void vki_arena_retire(struct vki_area *a, uint32_t stack)
 	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
 }
 
+/* Lock held; a purge drops and retakes it (short holds): callers call it
+ * last, then unlock. */
 void vki_arena_purge_if_needed(void)
 {
 	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_locked(false);
+		purge_run(false);
 }
 
 struct vki_area *vki_arena_busy_from(uintptr_t addr)
@@ -1195,8 +1412,7 @@ bool vki_arena_free_stack(uintptr_t addr, uint32_t stack, uint32_t tid)
 		return false;
 	}
 	area_unpublish(a, stack, tid);
-	vki_arena_purge_if_needed();
-	vki_arena_unlock();
+	purge_if_needed_unlock();
 	return true;
 }
 
@@ -1426,7 +1642,7 @@ static bool grow_in_place(struct vki_area *a, size_t new_len)
 	struct vki_area *back = meta_alloc(); /* to give the range back on failure */
 	if (!back)
 		return false;
-	if (commit_range(old_end, new_end)) {
+	if (commit_range(old_end, new_end)) { /* failed, or the lock was dropped: a may be gone */
 		meta_free(back);
 		return false;
 	}

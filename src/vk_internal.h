@@ -581,6 +581,8 @@ uintptr_t vki_arena_committed_end(void);
 /* The arena lock (#3); fork() support holds it across fork. */
 void vki_arena_lock(void);
 void vki_arena_unlock(void);
+/* lock_stats: this hold is the leak check's (counted apart, as vk_purge's). */
+void vki_arena_hold_leak_check(void);
 void vki_arena_after_fork_child(void);
 
 /*
