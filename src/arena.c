@@ -566,6 +566,25 @@ static bool window_used_in(const struct vki_tree *t, uintptr_t w)
 	return false;
 }
 
+/* The work a purge may do in one hold is counted in window units: checking
+ * a window (tree lookups) or releasing one costs 1 (about 0.3 us each), a
+ * release that starts a new run costs RUN_COST more: it will be a system
+ * call of its own (about 3 us). */
+#define RUN_COST 10
+
+static void charge(unsigned *budget, unsigned cost)
+{
+	*budget -= cost < *budget ? cost : *budget;
+}
+
+static void release_add_charged(struct vki_release_batch *b, uintptr_t rs, uintptr_t re,
+				unsigned *budget)
+{
+	bool joins = b->run_start < b->run_end && rs <= b->run_end && re >= b->run_start;
+	charge(budget, (unsigned)((re - rs) >> VKI_WINDOW_SHIFT) + (joins ? 0 : RUN_COST));
+	vki_shadow_release_add(b, rs, re);
+}
+
 /* Release what is still unused of slot i, at most *budget windows checked
  * (each checked window costs one): the slot shrinks from its last run's
  * start as it goes, so that a lock break leaves it consistent (deferred
@@ -577,12 +596,12 @@ static bool defer_release_slot(unsigned i, struct vki_release_batch *b, unsigned
 		for (; run[0] < run[1]; run[0] += VKI_WINDOW_SIZE) {
 			if (!*budget)
 				return false;
-			--*budget;
+			charge(budget, 1);
 			uintptr_t w = run[0];
 			vki_shadow_stats.deferred--;
 			if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
 			    !window_used_in(&lazy_tree, w))
-				vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+				release_add_charged(b, w, w + VKI_WINDOW_SIZE, budget);
 		}
 		defer[i].n--;
 	}
@@ -613,13 +632,13 @@ static bool defer_sweep_step(struct vki_release_batch *b, unsigned *budget)
 		size_t i = (w - vki_arena_base) >> VKI_WINDOW_SHIFT;
 		if (i % (8 * sizeof(long)) == 0 && !vki_shadow_present[i / (8 * sizeof(long))]) {
 			w += (8 * sizeof(long) - 1) * VKI_WINDOW_SIZE; /* a word of absent ones */
-			*budget -= *budget > 8 ? 8 : *budget;
+			charge(budget, 8);
 			continue;
 		}
-		--*budget;
+		charge(budget, 1);
 		if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
 		    !window_used_in(&lazy_tree, w))
-			vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+			release_add_charged(b, w, w + VKI_WINDOW_SIZE, budget);
 	}
 	sweep_at = committed_end;
 	return true;
@@ -693,8 +712,7 @@ static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
  * Areas freed below the cursor meanwhile wait for the next purge.
  */
 #define PURGE_AREAS 64    /* lazy areas moved to free space per hold */
-#define PURGE_WINDOWS 128 /* shadow windows checked or released per hold
-			   * (a release costs ~0.3 us a window, one check ~0.2) */
+#define PURGE_WINDOWS 128 /* window units per hold (RUN_COST below) */
 
 /* This thread's purge takes the lock again after a break: lock_stats keeps
  * counting vk_purge's holds apart. */
@@ -724,7 +742,8 @@ struct purge_chunk {
 static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_now)
 {
 	struct vki_area **tail = &c->head;
-	size_t windows = 0;
+	size_t windows = 0; /* window units (RUN_COST) of the releases to come */
+	uintptr_t prev_end = 0;
 	c->head = NULL;
 	c->n = 0;
 	struct vki_node *n = vki_tree_ceil(&lazy_tree, *cursor);
@@ -738,9 +757,12 @@ static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_no
 		*tail = a;
 		tail = &a->next;
 		c->stuck[c->n++] = false;
-		if (release_now) /* its windows and one on each side (the rule) */
+		if (release_now) /* its windows and one on each side (the rule); a
+				  * new run unless it follows the last one taken */
 			windows += ((VKI_ROUND_UP(a->end, VKI_WINDOW_SIZE) -
-				     VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE)) >> VKI_WINDOW_SHIFT) + 2;
+				     VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE)) >> VKI_WINDOW_SHIFT) +
+				   2 + (a->node.key == prev_end ? 0 : RUN_COST);
+		prev_end = a->end;
 	}
 	return n != NULL;
 }
