@@ -54,6 +54,8 @@ static struct {
 	uint64_t lazy_shadow_live; /* live stacks with lazily backed windows (lock;
 				    * read unlocked as a hint) */
 	uint64_t heap_areas, heap_bytes; /* busy mappings of the heap (SLAB, LARGE) */
+	uint64_t populating; /* busy areas populating without the lock (lock) */
+	uint64_t poisoning;  /* lazy areas a free is poisoning without the lock (lock) */
 } st;
 
 /* Stacks: "lazily backed windows" below. */
@@ -71,6 +73,8 @@ static bool dirty_free;
  * others wait on purge_cond or leave the work to it. */
 static bool purge_in_flight;
 static pthread_cond_t purge_cond = PTHREAD_COND_INITIALIZER;
+/* Big pieces mmap.c retired, to poison without the lock (vki_arena_retire). */
+static struct vki_area *poison_pending; /* via next (lock) */
 /* One thread commits arena chunks at a time, without the lock (commit_range). */
 static bool commit_busy;
 static pthread_cond_t commit_cond = PTHREAD_COND_INITIALIZER;
@@ -214,6 +218,29 @@ void vki_arena_hold_leak_check(void)
 	hold_explicit = HOLD_LEAK_CHECK;
 }
 
+/* A thread of the parent was populating a big mapping's inner windows or
+ * poisoning a big freed one without the lock: that work is half done here
+ * and its thread gone.  The child finishes it (it is alone) and counts its
+ * present windows again (a run's bits may be set before the count). */
+static void fork_child_finish_shadow(void)
+{
+	for (struct vki_node *n = vki_tree_first(&busy_tree); n; n = vki_tree_next(&busy_tree, n))
+		if (AREA(n)->populating) {
+			vki_shadow_populate(VKI_ROUND_UP(n->key, VKI_WINDOW_SIZE),
+					    VKI_ROUND_DOWN(AREA(n)->end, VKI_WINDOW_SIZE));
+			AREA(n)->populating = 0;
+		}
+	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
+		if (AREA(n)->releasing == 2) {
+			vki_shadow_poison(n->key, AREA(n)->end, VKI_SHADOW_VMALLOC_INVALID);
+			AREA(n)->releasing = 0;
+		}
+	st.populating = st.poisoning = 0;
+	poison_pending = NULL;
+	if (committed_end > vki_arena_base)
+		vki_shadow_stats.present = vki_shadow_count_present(vki_arena_base, committed_end);
+}
+
 /* The fork handler (init.c) held the lock across fork: a new one here. */
 void vki_arena_after_fork_child(void)
 {
@@ -231,6 +258,8 @@ void vki_arena_after_fork_child(void)
 				AREA(n)->releasing = 0;
 		purge_in_flight = false;
 	}
+	if (st.populating || st.poisoning)
+		fork_child_finish_shadow();
 }
 
 void vki_arena_count_failure(void)
@@ -975,14 +1004,61 @@ static void area_unreserve(struct vki_area *a)
 /* Step 2, populate (lock held): every window of the range backed; the
  * bytes are all poisoned (0xF8) until step 4.  A shadowless mapping (mmap
  * PROT_NONE) skips it; one that must read as zero on dirty free space is
- * decommitted first. */
-static int area_populate(struct vki_area *a, const struct vki_area_req *req)
+ * decommitted first.
+ *
+ * A big mapping (POPULATE_LOCKED_MAX windows or more wholly inside it) backs
+ * only its two boundary windows here, which a neighbour may share; its inner
+ * windows are left in inner[] for area_populate_unlocked, after publish and
+ * without the lock (~2 us a window: a 64 MiB mapping is 2048 of them).  No
+ * other mapping intersects them, and no purge releases a window of a busy
+ * mapping, so nobody else touches them meanwhile.  Its decommit (*decommit)
+ * goes there too. */
+#define POPULATE_LOCKED_MAX 16
+
+static int area_populate(struct vki_area *a, const struct vki_area_req *req, uintptr_t inner[2],
+			 bool *decommit)
 {
-	if (req->zero && dirty_free && vki_os_decommit(a->node.key, a->end - a->node.key))
+	uintptr_t s = a->node.key, e = a->end;
+	uintptr_t is = VKI_ROUND_UP(s, VKI_WINDOW_SIZE), ie = VKI_ROUND_DOWN(e, VKI_WINDOW_SIZE);
+	bool zero = req->zero && dirty_free;
+	inner[0] = inner[1] = 0;
+	*decommit = false;
+	if (req->shadow && !req->lazy && ie > is &&
+	    (ie - is) >> VKI_WINDOW_SHIFT >= POPULATE_LOCKED_MAX) {
+		if ((s < is && vki_shadow_populate(s, is)) || (ie < e && vki_shadow_populate(ie, e)))
+			return -1; /* area_unreserve releases what the rule allows */
+		inner[0] = is;
+		inner[1] = ie;
+		*decommit = zero;
+		return 0;
+	}
+	if (zero && vki_os_decommit(s, e - s))
 		return -1;
 	if (req->shadow && req->lazy) /* a stack: the two ends now, the rest on use */
 		return lazy_populate(a);
-	return req->shadow ? vki_shadow_populate(a->node.key, a->end) : 0;
+	return req->shadow ? vki_shadow_populate(s, e) : 0;
+}
+
+static void area_unpublish_failed(struct vki_area *a);
+
+/* Step 2b for a big mapping (no lock; published with populating set): its
+ * inner windows, then the lock again to say so.  On failure the mapping is
+ * unpublished and its range given back, as a failed step 2.  0 or -1. */
+static int area_populate_unlocked(struct vki_area *a, const uintptr_t inner[2], bool decommit)
+{
+	int rc = decommit && vki_os_decommit(a->node.key, a->end - a->node.key)
+			 ? -1
+			 : vki_shadow_populate(inner[0], inner[1]);
+	vki_arena_lock();
+	a->populating = 0;
+	st.populating--;
+	if (rc) {
+		area_unpublish_failed(a);
+		area_unreserve(a);
+		vki_arena_count_failure();
+	}
+	vki_arena_unlock();
+	return rc;
 }
 
 /* Step 3, publish (lock held): the mapping is live and findable. */
@@ -1006,6 +1082,20 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 	if (heap_owned(a)) {
 		st.heap_areas++;
 		st.heap_bytes += size;
+	}
+}
+
+/* The reverse of area_publish, for a mapping whose populate failed after it
+ * (lock held); area_unreserve gives the range back. */
+static void area_unpublish_failed(struct vki_area *a)
+{
+	vki_tree_remove(&busy_tree, &a->node);
+	st.live_bytes -= a->size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live--;
+	if (heap_owned(a)) {
+		st.heap_areas--;
+		st.heap_bytes -= a->size;
 	}
 }
 
@@ -1053,7 +1143,9 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 	struct vki_area *a = area_reserve(len, align);
 	if (a && req->lazy && req->shadow)
 		lazy_bounds(a, req->eager_top);
-	if (a && area_populate(a, req)) {
+	uintptr_t inner[2]; /* windows populated without the lock (big mappings) */
+	bool decommit;
+	if (a && area_populate(a, req, inner, &decommit)) {
 		area_unreserve(a);
 		a = NULL;
 	}
@@ -1063,7 +1155,13 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 		return NULL;
 	}
 	area_publish(a, req);
+	if (inner[0] < inner[1]) {
+		a->populating = 1;
+		st.populating++;
+	}
 	vki_arena_unlock();
+	if (inner[0] < inner[1] && area_populate_unlocked(a, inner, decommit))
+		return NULL;
 	area_unpoison(a, size);
 	if (req->nmarkers && place_markers(a, req->markers_below, req->nmarkers)) {
 		vki_arena_free_stack(a->node.key, req->stack, (uint32_t)vki_os_gettid());
@@ -1085,7 +1183,7 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 		st.heap_areas--;
 		st.heap_bytes -= a->size;
 	}
-	if (vki_opt.shadow && !a->noshadow) {
+	if (vki_opt.shadow && !a->noshadow && a->releasing != 2) { /* 2: poison_unlocked */
 		if (has_lazy_windows(a))
 			lazy_poison(a);
 		else
@@ -1109,17 +1207,50 @@ static void purge_if_needed_unlock(void)
 	vki_arena_unlock();
 }
 
+/*
+ * A big mapping's free poisons its shadow without the lock (1 MiB of arena
+ * is 128 KiB of shadow to write; 64 MiB, 8 MiB).  It is unpublished first,
+ * with releasing = 2: lazy (a second free is a double free, reports find
+ * it), and no purge or revive takes it before the poison is written, so its
+ * range cannot be handed out meanwhile.  Lock held on entry and return.
+ */
+#define POISON_LOCKED_MAX (1UL << 20)
+
+static bool poison_unlocked_wanted(const struct vki_area *a)
+{
+	return vki_opt.shadow && !a->noshadow && !has_lazy_windows(a) &&
+	       a->end - a->node.key >= POISON_LOCKED_MAX;
+}
+
+static void area_unpublish_poison_unlocked(struct vki_area *a, uint32_t stack, uint32_t tid)
+{
+	a->releasing = 2;
+	st.poisoning++;
+	area_unpublish(a, stack, tid); /* leaves the poison to us */
+	int explicit = hold_explicit;
+	vki_arena_unlock();
+	vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	vki_arena_lock();
+	hold_explicit = explicit;
+	a->releasing = 0;
+	st.poisoning--;
+}
+
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 {
 	vki_init();
 	vki_thread_enter(); /* this thread's signal stack, once */
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
-	if (!a || a->owner != owner) {
+	/* populating: not returned by its allocation yet, nobody's to free */
+	if (!a || a->owner != owner || a->populating) {
 		vki_arena_unlock();
 		return false;
 	}
-	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
+	if (poison_unlocked_wanted(a))
+		area_unpublish_poison_unlocked(a, stack, (uint32_t)vki_os_gettid());
+	else
+		area_unpublish(a, stack, (uint32_t)vki_os_gettid());
 	purge_if_needed_unlock();
 	return true;
 }
@@ -1166,15 +1297,59 @@ bool vki_area_set_priv(uintptr_t addr, uint8_t owner, uintptr_t priv)
  * (noshadow).  All with the arena lock held.
  */
 
+/* A big retired piece is poisoned later, without the lock, by the same
+ * thread's vki_arena_purge_if_needed (mmap.c calls it last, before it
+ * unlocks): mmap.c walks its pieces under one hold.  Meanwhile it is lazy
+ * with releasing = 2, as in area_unpublish_poison_unlocked. */
+
 void vki_arena_retire(struct vki_area *a, uint32_t stack)
 {
-	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
+	uint32_t tid = (uint32_t)vki_os_gettid();
+	if (!poison_unlocked_wanted(a)) {
+		area_unpublish(a, stack, tid);
+		return;
+	}
+	a->releasing = 2;
+	st.poisoning++;
+	area_unpublish(a, stack, tid); /* leaves the poison to us */
+	a->next = poison_pending;
+	poison_pending = a;
 }
 
-/* Lock held; a purge drops and retakes it (short holds): callers call it
- * last, then unlock. */
+/* This thread's pending pieces: poisoned without the lock (lock held on
+ * entry and return). */
+static void poison_pending_run(void)
+{
+	uint32_t tid = (uint32_t)vki_os_gettid();
+	struct vki_area *mine = NULL, **pp = &poison_pending;
+	while (*pp) {
+		struct vki_area *a = *pp;
+		if (a->free_tid == tid) {
+			*pp = a->next;
+			a->next = mine;
+			mine = a;
+		} else {
+			pp = &a->next;
+		}
+	}
+	if (!mine)
+		return;
+	vki_arena_unlock();
+	for (struct vki_area *a = mine; a; a = a->next)
+		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	vki_arena_lock();
+	for (struct vki_area *a = mine; a; a = a->next) {
+		a->releasing = 0;
+		st.poisoning--;
+	}
+}
+
+/* Lock held; it may drop and retake it (the poison of big retired pieces,
+ * a purge in short holds): callers call it last, then unlock. */
 void vki_arena_purge_if_needed(void)
 {
+	if (poison_pending)
+		poison_pending_run();
 	if (st.lazy_bytes > vki_opt.lazy_max)
 		purge_run(false);
 }
@@ -1469,6 +1644,11 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 	if (!held)
 		vki_arena_unlock();
 	return found;
+}
+
+unsigned long vki_arena_in_flight(void)
+{
+	return st.populating + st.poisoning;
 }
 
 uintptr_t vki_arena_committed_end(void)

@@ -501,8 +501,11 @@ struct vki_area {
 				     * backed on first use (arena.c) */
 	uint8_t poisoned;       /* poisoned by hand at some time (poison.c) */
 	uint8_t resized;        /* vk_vrealloc shrank it in place: pages > size */
-	uint8_t releasing;      /* lazy: 1 its data is being decommitted outside the
-				 * arena lock, 2 that is done (arena.c, purge) */
+	uint8_t releasing;      /* lazy: 1 a purge took it (its guard markers and
+				 * data go without the arena lock), 2 its free is
+				 * poisoning it without the lock (arena.c) */
+	uint8_t populating;     /* busy: its inner windows are being backed
+				 * without the arena lock (arena.c, area_populate) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -571,6 +574,9 @@ void vki_arena_count_failure(void);
 /* Look up the mapping (live or lazily freed) that holds addr.  Takes the
  * arena lock unless the caller already holds it (a report from inside). */
 bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out);
+/* Mappings whose shadow is being populated or poisoned without the arena
+ * lock right now (lock held): the walk then skips the present counter. */
+unsigned long vki_arena_in_flight(void);
 /* Shared by vk_check_invariants (caller holds the arena lock): walk trees
  * and accounting; visit free regions or mappings (busy and lazy) in order. */
 int vki_arena_verify(void);
@@ -624,7 +630,9 @@ struct vki_area *vki_arena_split(struct vki_area *a, uintptr_t at);
  * it away (poison, release the windows no one else needs).  0 or -1. */
 int vki_arena_set_shadow(struct vki_area *a, bool on);
 /* Busy -> lazily freed (poisoned, quarantined) with the freeing stack;
- * the caller purges afterwards with vki_arena_purge_if_needed. */
+ * the caller must call vki_arena_purge_if_needed afterwards, last before it
+ * unlocks: a big piece is poisoned there, and a purge runs if lazily freed
+ * bytes exceed lazy_max.  It drops and retakes the lock (short holds). */
 void vki_arena_retire(struct vki_area *a, uint32_t stack);
 void vki_arena_purge_if_needed(void);
 
@@ -648,7 +656,9 @@ struct vki_shadow_stats {
 	bool debt; /* a release failed: some wholly free windows are still
 		    * backed; the next purge sweeps all free space for them */
 };
-extern struct vki_shadow_stats vki_shadow_stats; /* under the arena lock */
+/* Written under the arena lock; populate and release count atomically (a big
+ * mapping's inner windows are populated without the lock, arena.c). */
+extern struct vki_shadow_stats vki_shadow_stats;
 
 static inline bool vki_window_present(uintptr_t a)
 {
