@@ -141,10 +141,12 @@ static uintptr_t hold_max_pc; /* who unlocked after the longest hold */
 enum { HOLD_ALLOC, HOLD_VK_PURGE, HOLD_LEAK_CHECK };
 static int hold_explicit; /* whose hold this is, when it is counted apart */
 static uint64_t hold_explicit_max_ns[3];
+static uint64_t hold_count; /* holds timed, of every kind (tests) */
 
 static void hold_end(uintptr_t pc)
 {
 	uint64_t ns = vki_os_now_ns() - hold_t0, us = ns / 1000;
+	hold_count++;
 	if (hold_explicit) {
 		if (ns > hold_explicit_max_ns[hold_explicit])
 			hold_explicit_max_ns[hold_explicit] = ns;
@@ -209,6 +211,11 @@ static void arena_wait(pthread_cond_t *cv, const bool *busy)
 			hold_t0 = vki_os_now_ns();
 		hold_explicit = explicit;
 	}
+}
+
+uint64_t vki_arena_lock_holds(void)
+{
+	return hold_count;
 }
 
 /* The leak check holds the lock while the world is stopped (leak.c): its

@@ -589,6 +589,8 @@ void vki_arena_lock(void);
 void vki_arena_unlock(void);
 /* lock_stats: this hold is the leak check's (counted apart, as vk_purge's). */
 void vki_arena_hold_leak_check(void);
+/* lock_stats: arena-lock holds timed so far (tests: a purge is many holds). */
+uint64_t vki_arena_lock_holds(void);
 void vki_arena_after_fork_child(void);
 
 /*
