@@ -36,7 +36,8 @@
  * Releasing never allocates: a run is two words in the caller's batch.  The
  * presence bit is cleared before the page goes, so checks that consult the
  * bitmap see it absent first, and the OS call has returned before the arena
- * hands the range out again (the purge holds the arena lock throughout).
+ * hands the range out again (the purge releases a window in the same hold
+ * of the arena lock that found it wholly free, arena.c).
  */
 #include "vk_internal.h"
 

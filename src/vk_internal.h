@@ -84,10 +84,11 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *  2.7 hdr_lock   (slab.c)     slab headers, the magazine pool          yes (mmap)
  *      (pthread mutexes; the heap calls into the arena under 2.5/2.6,
  *      so they come before 3; a report never takes them)
- *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
- *      pthread mutex            pool, commit state, the presence bitmap   madvise)
- *                               writes, vki_shadow_stats, st.* but
- *                               alloc_failures (atomic)
+ *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   short ones
+ *      pthread mutex            pool, commit state, the presence bitmap   (a few windows;
+ *                               writes, vki_shadow_stats, st.* but        purges, growth,
+ *                               alloc_failures (atomic)                   big populate and
+ *                                                                         poison drop it)
  *   4  depot lock  (stackdepot) inserts into the stack depot              no
  *      vki_spin
  *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
