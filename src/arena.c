@@ -748,7 +748,7 @@ static void defer_add(uintptr_t rs, uintptr_t re, struct vki_release_batch *b)
  * Areas freed below the cursor meanwhile wait for the next purge.
  */
 #define PURGE_AREAS 64    /* lazy areas moved to free space per hold */
-#define PURGE_WINDOWS 128 /* window units per hold (RUN_COST below) */
+#define PURGE_WINDOWS 64  /* window units per hold (RUN_COST below) */
 
 /* This thread's purge takes the lock again after a break: lock_stats keeps
  * counting vk_purge's holds apart. */
@@ -779,7 +779,7 @@ static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_no
 {
 	struct vki_area **tail = &c->head;
 	size_t windows = 0; /* window units (RUN_COST) of the releases to come */
-	uintptr_t prev_end = 0;
+	uintptr_t prev_end = 0, counted = 0; /* windows counted up to counted */
 	c->head = NULL;
 	c->n = 0;
 	struct vki_node *n = vki_tree_ceil(&lazy_tree, *cursor);
@@ -793,11 +793,16 @@ static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_no
 		*tail = a;
 		tail = &a->next;
 		c->stuck[c->n++] = false;
-		if (release_now) /* its windows and one on each side (the rule); a
-				  * new run unless it follows the last one taken */
-			windows += ((VKI_ROUND_UP(a->end, VKI_WINDOW_SIZE) -
-				     VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE)) >> VKI_WINDOW_SHIFT) +
-				   2 + (a->node.key == prev_end ? 0 : RUN_COST);
+		/* Its windows; a new run (one more call) and one window on each
+		 * side (the rule) unless it follows the last one taken. */
+		uintptr_t ws = VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE);
+		uintptr_t we = VKI_ROUND_UP(a->end, VKI_WINDOW_SIZE);
+		if (release_now && a->node.key == prev_end)
+			windows += we > counted ? (we - counted) >> VKI_WINDOW_SHIFT : 0;
+		else if (release_now)
+			windows += ((we - ws) >> VKI_WINDOW_SHIFT) + 2 + RUN_COST;
+		if (we > counted || a->node.key != prev_end)
+			counted = we;
 		prev_end = a->end;
 	}
 	return n != NULL;
@@ -884,10 +889,13 @@ static VKI_NOINLINE void purge_run(bool all)
 	unsigned delay = all || !vki_opt.shadow ? 0 : release_delay();
 	if (!all)
 		auto_purges++;
-	for (unsigned budget = PURGE_WINDOWS; !defer_age_step(delay, &b, &budget);
-	     budget = PURGE_WINDOWS)
+	unsigned budget = PURGE_WINDOWS;
+	while (!defer_age_step(delay, &b, &budget)) {
 		purge_break(&b, explicit);
-	vki_shadow_release_flush(&b);
+		budget = PURGE_WINDOWS;
+	}
+	if (budget < PURGE_WINDOWS) /* the slots' releases: then a break */
+		purge_break(&b, explicit);
 	uintptr_t cursor = 0;
 	for (bool more = true; more;) {
 		struct purge_chunk c;
@@ -907,8 +915,7 @@ static VKI_NOINLINE void purge_run(bool all)
 	if (all && defer_dirty) {
 		defer_dirty = false;
 		sweep_at = vki_arena_base;
-		for (unsigned budget = PURGE_WINDOWS; !defer_sweep_step(&b, &budget);
-		     budget = PURGE_WINDOWS)
+		for (budget = PURGE_WINDOWS; !defer_sweep_step(&b, &budget); budget = PURGE_WINDOWS)
 			purge_break(&b, explicit);
 	}
 	vki_shadow_release_flush(&b);
@@ -1013,14 +1020,15 @@ static void area_unreserve(struct vki_area *a)
  * PROT_NONE) skips it; one that must read as zero on dirty free space is
  * decommitted first.
  *
- * A big mapping (POPULATE_LOCKED_MAX windows or more wholly inside it) backs
+ * A big mapping (POPULATE_LOCKED_MAX windows or more wholly inside it: 128 KiB;
+ * a window costs ~2 us to populate, more on a loaded machine) backs
  * only its two boundary windows here, which a neighbour may share; its inner
  * windows are left in inner[] for area_populate_unlocked, after publish and
  * without the lock (~2 us a window: a 64 MiB mapping is 2048 of them).  No
  * other mapping intersects them, and no purge releases a window of a busy
  * mapping, so nobody else touches them meanwhile.  Its decommit (*decommit)
  * goes there too. */
-#define POPULATE_LOCKED_MAX 16
+#define POPULATE_LOCKED_MAX 4
 
 static int area_populate(struct vki_area *a, const struct vki_area_req *req, uintptr_t inner[2],
 			 bool *decommit)
