@@ -58,6 +58,9 @@ static struct {
 	uint64_t poisoning;  /* lazy areas a free is poisoning without the lock (lock) */
 } st;
 
+/* The purge's windows released without the lock (below). */
+static bool release_inner(const struct vki_area *a, uintptr_t *is, uintptr_t *ie);
+
 /* Stacks: "lazily backed windows" below. */
 static bool has_lazy_windows(const struct vki_area *a);
 static void lazy_bounds(struct vki_area *a, size_t eager_top);
@@ -225,10 +228,11 @@ void vki_arena_hold_leak_check(void)
 	hold_explicit = HOLD_LEAK_CHECK;
 }
 
-/* A thread of the parent was populating a big mapping's inner windows or
- * poisoning a big freed one without the lock: that work is half done here
- * and its thread gone.  The child finishes it (it is alone) and counts its
- * present windows again (a run's bits may be set before the count). */
+/* A thread of the parent was populating a big mapping's inner windows,
+ * poisoning a big freed one or purging without the lock: that work is half
+ * done here and its thread gone.  The child puts it in order (it is alone)
+ * and counts its present windows again (a run's bits change before the
+ * count). */
 static void fork_child_finish_shadow(void)
 {
 	for (struct vki_node *n = vki_tree_first(&busy_tree); n; n = vki_tree_next(&busy_tree, n))
@@ -237,11 +241,19 @@ static void fork_child_finish_shadow(void)
 					    VKI_ROUND_DOWN(AREA(n)->end, VKI_WINDOW_SIZE));
 			AREA(n)->populating = 0;
 		}
-	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
-		if (AREA(n)->releasing == 2) {
-			vki_shadow_poison(n->key, AREA(n)->end, VKI_SHADOW_VMALLOC_INVALID);
-			AREA(n)->releasing = 0;
-		}
+	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n)) {
+		struct vki_area *a = AREA(n);
+		uintptr_t is, ie;
+		if (a->releasing == 2)
+			vki_shadow_poison(n->key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+		/* A purge's take: back to a plain lazy area (its markers and
+		 * data gone or not, the next purge removes them again), with
+		 * the inner windows purge_prepare may have released. */
+		if (a->releasing == 1 && release_inner(a, &is, &ie))
+			vki_shadow_populate(is, ie);
+		a->releasing = 0;
+	}
+	purge_in_flight = false;
 	st.populating = st.poisoning = 0;
 	poison_pending = NULL;
 	if (committed_end > vki_arena_base)
@@ -259,13 +271,7 @@ void vki_arena_after_fork_child(void)
 	/* A purge of another thread never finishes here: the areas it took go
 	 * back to being plain lazy ones (guard markers and data pages gone or
 	 * not: the next purge removes them again). */
-	if (purge_in_flight) {
-		for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
-			if (AREA(n)->releasing == 1)
-				AREA(n)->releasing = 0;
-		purge_in_flight = false;
-	}
-	if (st.populating || st.poisoning)
+	if (purge_in_flight || st.populating || st.poisoning)
 		fork_child_finish_shadow();
 }
 
@@ -772,6 +778,17 @@ struct purge_chunk {
 	struct data_run d;
 };
 
+/* The windows wholly inside lazy area a, when there are enough of them for
+ * purge_prepare to release them without the lock. */
+#define RELEASE_LOCKED_MAX 8
+
+static bool release_inner(const struct vki_area *a, uintptr_t *is, uintptr_t *ie)
+{
+	*is = VKI_ROUND_UP(a->node.key, VKI_WINDOW_SIZE);
+	*ie = VKI_ROUND_DOWN(a->end, VKI_WINDOW_SIZE);
+	return vki_opt.shadow && *ie > *is && (*ie - *is) >> VKI_WINDOW_SHIFT >= RELEASE_LOCKED_MAX;
+}
+
 /* Take (locked): areas at or above *cursor; the window budget counts only
  * when their windows are released in this purge (release_now).  Returns
  * whether lazy areas remain above the new cursor. */
@@ -797,10 +814,13 @@ static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_no
 		 * side (the rule) unless it follows the last one taken. */
 		uintptr_t ws = VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE);
 		uintptr_t we = VKI_ROUND_UP(a->end, VKI_WINDOW_SIZE);
-		if (release_now && a->node.key == prev_end)
-			windows += we > counted ? (we - counted) >> VKI_WINDOW_SHIFT : 0;
-		else if (release_now)
-			windows += ((we - ws) >> VKI_WINDOW_SHIFT) + 2 + RUN_COST;
+		uintptr_t is, ie; /* released in prepare, without the lock */
+		size_t inner = release_inner(a, &is, &ie) ? (ie - is) >> VKI_WINDOW_SHIFT : 0;
+		size_t fresh = a->node.key == prev_end
+				       ? (we > counted ? (we - counted) >> VKI_WINDOW_SHIFT : 0)
+				       : ((we - ws) >> VKI_WINDOW_SHIFT) + 2 + RUN_COST;
+		if (release_now)
+			windows += fresh > inner ? fresh - inner : 0;
 		if (we > counted || a->node.key != prev_end)
 			counted = we;
 		prev_end = a->end;
@@ -811,9 +831,13 @@ static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_no
 /* Prepare (unlocked): guard markers off and data decommitted, one call each
  * per run of adjacent areas.  A run whose markers stay is stuck: its areas
  * remain quarantined (a marker in free space would fault inside the next
- * mapping there). */
-static void purge_prepare(struct purge_chunk *c)
+ * mapping there).  release_now: the windows wholly inside a big taken area
+ * (RELEASE_LOCKED_MAX or more) are released here too - they are its alone,
+ * and it is not handed out before finish - so that finish, under the lock,
+ * releases only the few at its ends (release_inner). */
+static void purge_prepare(struct purge_chunk *c, bool release_now)
 {
+	struct vki_release_batch b = { 0 };
 	c->d = (struct data_run){ 0, 0, false };
 	unsigned i = 0;
 	for (struct vki_area *a = c->head; a;) {
@@ -831,9 +855,17 @@ static void purge_prepare(struct purge_chunk *c)
 		for (; i <= j; i++)
 			c->stuck[i] = stuck;
 		data_add(&c->d, s, e);
+		for (struct vki_area *x = a; release_now && !stuck; x = x->next) {
+			uintptr_t is, ie;
+			if (release_inner(x, &is, &ie))
+				vki_shadow_release_add(&b, is, ie);
+			if (x == z)
+				break;
+		}
 		a = z->next;
 	}
 	data_flush(&c->d);
+	vki_shadow_release_flush(&b);
 }
 
 /* One purged area into free space (locked): the windows that became wholly
@@ -903,7 +935,7 @@ static VKI_NOINLINE void purge_run(bool all)
 		if (!c.n)
 			break;
 		vki_arena_unlock();
-		purge_prepare(&c);
+		purge_prepare(&c, !delay);
 		purge_relock(explicit);
 		purge_finish(&c, delay, &b);
 		vki_shadow_release_flush(&b);
@@ -922,12 +954,12 @@ static VKI_NOINLINE void purge_run(bool all)
 	if (vki_shadow_stats.debt && !b.failures)
 		sweep_debt(&b);
 	st.purges++;
+	purge_in_flight = false; /* (the lock is held until the walk is done) */
+	pthread_cond_broadcast(&purge_cond);
 	if (vki_opt.verify_every > 0 && st.purges % (uint64_t)vki_opt.verify_every == 0) {
 		int bad = vki_arena_verify() + vki_verify_shadow();
 		VKI_CHECK(bad == 0);
 	}
-	purge_in_flight = false;
-	pthread_cond_broadcast(&purge_cond);
 }
 
 VKI_EXPORT void vk_purge(void)
@@ -1663,7 +1695,7 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 
 unsigned long vki_arena_in_flight(void)
 {
-	return st.populating + st.poisoning;
+	return st.populating + st.poisoning + purge_in_flight;
 }
 
 uintptr_t vki_arena_committed_end(void)

@@ -264,7 +264,7 @@ void vki_shadow_release_flush(struct vki_release_batch *b)
 		b->calls++;
 		if (release_run(w, r, &b->pages)) {
 			b->failures++;
-			vki_shadow_stats.debt = true;
+			__atomic_store_n(&vki_shadow_stats.debt, true, __ATOMIC_RELAXED);
 		}
 		w = r;
 	}

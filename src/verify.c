@@ -46,11 +46,12 @@ static void mark_mapping(const struct vki_area *a, void *ctx)
 	size_t w0 = (a->node.key - vki_arena_base) >> VKI_WINDOW_SHIFT;
 	size_t w1 = (a->end - 1 - vki_arena_base) >> VKI_WINDOW_SHIFT;
 	/* Shadow changed without the arena lock right now (a big mapping's
-	 * inner windows being populated, a big freed one being poisoned):
-	 * 3 = not judged.  Only windows wholly inside it: nobody shares them. */
+	 * inner windows being populated, a big freed one being poisoned, a
+	 * purge releasing the inner windows of the areas it took): 3 = not
+	 * judged.  Only windows wholly inside it: nobody shares them. */
 	uintptr_t in_lo = VKI_ROUND_UP(a->node.key, VKI_WINDOW_SIZE);
 	uintptr_t in_hi = VKI_ROUND_DOWN(a->end, VKI_WINDOW_SIZE);
-	bool flight = a->populating || (a->state == VKI_AREA_LAZY && a->releasing == 2);
+	bool flight = a->populating || (a->state == VKI_AREA_LAZY && a->releasing);
 	for (size_t i = w0; i <= w1 && i < w->nwin; i++) {
 		uintptr_t wa = vki_arena_base + (i << VKI_WINDOW_SHIFT);
 		/* A stack's inner windows are backed on first use: 2 = either. */
@@ -96,8 +97,8 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 {
 	struct walk *w = ctx;
 	uintptr_t s = a->node.key;
-	if (a->state == VKI_AREA_LAZY && a->releasing == 2)
-		return; /* its free is poisoning it without the lock right now */
+	if (a->state == VKI_AREA_LAZY && a->releasing)
+		return; /* poisoned, or released by a purge, without the lock now */
 	if (a->state == VKI_AREA_LAZY || a->noshadow) {
 		expect_code(w, s, a->end, VKI_SHADOW_VMALLOC_INVALID, "freed mapping not poisoned");
 		return;

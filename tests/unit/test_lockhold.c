@@ -9,8 +9,9 @@
  *   - no shadow window of a live mapping is released, none is populated
  *     and released out of order: every live mapping reads accessible (no
  *     report, no fault) while neighbours sharing its windows come and go;
- *   - the invariant walk passes at every purge (verify_every=1), and after
- *     vk_purge the resident shadow is exactly the windows in use (mincore);
+ *   - the invariant walk passes at every purge (verify_every=1) and from
+ *     another thread meanwhile, and after vk_purge the resident shadow is
+ *     exactly the windows in use (mincore);
  *   - a stale access into a freed big mapping is still reported.
  */
 #include "vtx.h"
@@ -92,6 +93,22 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* A third thread runs the invariant walk meanwhile: it meets purges,
+ * populates and poisons in their unlocked parts. */
+static volatile int churning;
+static long walk_bad, walks;
+
+static void *walker(void *arg)
+{
+	(void)arg;
+	while (churning) {
+		walk_bad += vk_check_invariants() != 0;
+		walks++;
+		usleep(500);
+	}
+	return NULL;
+}
+
 static void run_churn(const char *release_delay)
 {
 	EXPECT_EQ(vk_set_option("release_delay", release_delay), 0);
@@ -99,11 +116,18 @@ static void run_churn(const char *release_delay)
 	EXPECT_EQ(vk_set_option("verify_every", "1"), 0);
 	unsigned long r0 = vki_report_count();
 	uint64_t p0 = vt_stats().purges;
-	pthread_t t[THREADS];
+	pthread_t t[THREADS], w;
+	churning = 1;
+	walk_bad = walks = 0;
+	pthread_create(&w, NULL, walker, NULL);
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, churn, (void *)i);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
+	churning = 0;
+	pthread_join(w, NULL);
+	EXPECT_EQ(walk_bad, 0);
+	EXPECT(walks > 0);
 	for (int i = 0; i < THREADS; i++) {
 		EXPECT_EQ(errors[i], 0);
 		errors[i] = 0;
