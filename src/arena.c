@@ -24,10 +24,11 @@
  * out of reuse until arenaq.c's FIFO lets it go), and
  * releases the shadow windows that became wholly free (rule in shadow.c),
  * coalesced into runs; an automatic one sets them aside for release_delay
- * purges first (hysteresis, below).  The data pages are decommitted before
- * the ranges enter free space, without the lock for vk_purge and vk_vfree's
- * purges (purge_unlock); the rest holds the lock, so no range is handed out
- * again before its data and shadow are gone.
+ * purges first (hysteresis, below).  Every purge runs in short holds
+ * (purge_run): guard markers and data pages of the freed ranges are given
+ * back without the lock before the ranges enter free space, so no range is
+ * handed out again before its data and markers are gone, and a window is
+ * released in the same hold that found it wholly free.
  *
  * Metadata (one struct vki_area per region or mapping) comes from our own
  * pool of mmap'd chunks, never from malloc.
@@ -55,7 +56,12 @@ static struct {
 	uint64_t lazy_shadow_live; /* live stacks with lazily backed windows (lock;
 				    * read unlocked as a hint) */
 	uint64_t heap_areas, heap_bytes; /* busy mappings of the heap (SLAB, LARGE) */
+	uint64_t populating; /* busy areas populating without the lock (lock) */
+	uint64_t poisoning;  /* lazy areas a free is poisoning without the lock (lock) */
 } st;
+
+/* The purge's windows released without the lock (below). */
+static bool release_inner(const struct vki_area *a, uintptr_t *is, uintptr_t *ie);
 
 /* Stacks: "lazily backed windows" below. */
 static bool has_lazy_windows(const struct vki_area *a);
@@ -68,8 +74,15 @@ static int place_markers(struct vki_area *a, const size_t *off, int n);
 /* Free space may hold old data: decommit=0, or a decommit failed.  Then a
  * mapping that must read as zero is decommitted when handed out. */
 static bool dirty_free;
-/* A purge's data decommit runs without the lock (purge_if_needed_unlock). */
+/* One purge at a time: it drops the lock between its steps (purge_run);
+ * others wait on purge_cond or leave the work to it. */
 static bool purge_in_flight;
+static pthread_cond_t purge_cond = PTHREAD_COND_INITIALIZER;
+/* Big pieces mmap.c retired, to poison without the lock (vki_arena_retire). */
+static struct vki_area *poison_pending; /* via next (lock) */
+/* One thread commits arena chunks at a time, without the lock (commit_range). */
+static bool commit_busy;
+static pthread_cond_t commit_cond = PTHREAD_COND_INITIALIZER;
 
 #define AREA(n) ((struct vki_area *)(n))
 
@@ -84,21 +97,26 @@ static bool heap_owned(const struct vki_area *a)
 
 #define META_CHUNK (2UL << 20)
 static struct vki_area *meta_free_list;
+/* The unused tail of the newest chunk, handed out in order: linking a whole
+ * chunk into the free list at once touched its 512 pages under the lock
+ * (1.5 ms); this way each page is faulted in when it is first needed. */
+static struct vki_area *meta_next, *meta_end;
 
 static struct vki_area *meta_alloc(void)
 {
-	if (!meta_free_list) {
-		struct vki_area *c = vki_os_map_anywhere(META_CHUNK, VKI_OS_META);
-		if (!c)
-			return NULL;
-		size_t n = META_CHUNK / sizeof(*c);
-		for (size_t i = 0; i < n; i++) {
-			c[i].next = meta_free_list;
-			meta_free_list = &c[i];
-		}
-	}
 	struct vki_area *a = meta_free_list;
-	meta_free_list = a->next;
+	if (a) {
+		meta_free_list = a->next;
+	} else {
+		if (meta_next == meta_end) {
+			struct vki_area *c = vki_os_map_anywhere(META_CHUNK, VKI_OS_META);
+			if (!c)
+				return NULL;
+			meta_next = c;
+			meta_end = c + META_CHUNK / sizeof(*c);
+		}
+		a = meta_next++;
+	}
 	vki_fill(a, 0, sizeof(*a));
 	st.meta_in_use++;
 	return a;
@@ -125,15 +143,18 @@ static uint64_t hold_t0, hold_max_ns, hold_hist[HOLD_BUCKETS]; /* under the lock
 static uintptr_t hold_max_pc; /* who unlocked after the longest hold */
 /* vk_purge's own holds are counted apart: the program asked for the work
  * (it releases everything at once), a vk_vmalloc waiting behind it did not. */
-static bool hold_explicit;
-static uint64_t hold_explicit_max_ns;
+enum { HOLD_ALLOC, HOLD_VK_PURGE, HOLD_LEAK_CHECK };
+static int hold_explicit; /* whose hold this is, when it is counted apart */
+static uint64_t hold_explicit_max_ns[3];
+static uint64_t hold_count; /* holds timed, of every kind (tests) */
 
 static void hold_end(uintptr_t pc)
 {
 	uint64_t ns = vki_os_now_ns() - hold_t0, us = ns / 1000;
+	hold_count++;
 	if (hold_explicit) {
-		if (ns > hold_explicit_max_ns)
-			hold_explicit_max_ns = ns;
+		if (ns > hold_explicit_max_ns[hold_explicit])
+			hold_explicit_max_ns[hold_explicit] = ns;
 		return;
 	}
 	unsigned b = 0;
@@ -154,7 +175,10 @@ __attribute__((destructor)) static void hold_print_at_exit(void)
 		return;
 	vki_printf("vkasan arena lock holds, CPU time (pid %d): longest %lu us (unlocked at %p)\n",
 		   vki_os_getpid(), (unsigned long)(hold_max_ns / 1000), (void *)hold_max_pc);
-	vki_printf("  lockhold,vk_purge longest,%lu us\n", (unsigned long)(hold_explicit_max_ns / 1000));
+	vki_printf("  lockhold,vk_purge longest,%lu us\n",
+		   (unsigned long)(hold_explicit_max_ns[HOLD_VK_PURGE] / 1000));
+	vki_printf("  lockhold,leak check longest,%lu us\n",
+		   (unsigned long)(hold_explicit_max_ns[HOLD_LEAK_CHECK] / 1000));
 	for (unsigned b = 0; b < HOLD_BUCKETS; b++)
 		if (hold_hist[b])
 			vki_printf("  lockhold,< %lu us,%lu\n", 1UL << b, (unsigned long)hold_hist[b]);
@@ -172,9 +196,70 @@ void vki_arena_unlock(void)
 {
 	if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
 		hold_end((uintptr_t)__builtin_return_address(0));
-	hold_explicit = false;
+	hold_explicit = HOLD_ALLOC;
 	vki_self()->holding_arena = 0;
 	pthread_mutex_unlock(&lock);
+}
+
+/* Wait (lock held) until *busy is false.  The lock is released while
+ * waiting: for lock_stats, the hold ends there and a new one begins. */
+static void arena_wait(pthread_cond_t *cv, const bool *busy)
+{
+	int explicit = hold_explicit;
+	while (*busy) {
+		if (VKI_UNLIKELY(vki_opt.lock_stats) && hold_t0)
+			hold_end((uintptr_t)__builtin_return_address(0));
+		vki_self()->holding_arena = 0;
+		pthread_cond_wait(cv, &lock);
+		vki_self()->holding_arena = 1;
+		if (VKI_UNLIKELY(vki_opt.lock_stats))
+			hold_t0 = vki_os_now_ns();
+		hold_explicit = explicit;
+	}
+}
+
+uint64_t vki_arena_lock_holds(void)
+{
+	return hold_count;
+}
+
+/* The leak check holds the lock while the world is stopped (leak.c): its
+ * hold is counted apart, as vk_purge's. */
+void vki_arena_hold_leak_check(void)
+{
+	hold_explicit = HOLD_LEAK_CHECK;
+}
+
+/* A thread of the parent was populating a big mapping's inner windows,
+ * poisoning a big freed one or purging without the lock: that work is half
+ * done here and its thread gone.  The child puts it in order (it is alone)
+ * and counts its present windows again (a run's bits change before the
+ * count). */
+static void fork_child_finish_shadow(void)
+{
+	for (struct vki_node *n = vki_tree_first(&busy_tree); n; n = vki_tree_next(&busy_tree, n))
+		if (AREA(n)->populating) {
+			vki_shadow_populate(VKI_ROUND_UP(n->key, VKI_WINDOW_SIZE),
+					    VKI_ROUND_DOWN(AREA(n)->end, VKI_WINDOW_SIZE));
+			AREA(n)->populating = 0;
+		}
+	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n)) {
+		struct vki_area *a = AREA(n);
+		uintptr_t is, ie;
+		if (a->releasing == 2)
+			vki_shadow_poison(n->key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+		/* A purge's take: back to a plain lazy area (its markers and
+		 * data gone or not, the next purge removes them again), with
+		 * the inner windows purge_prepare may have released. */
+		if (a->releasing == 1 && release_inner(a, &is, &ie))
+			vki_shadow_populate(is, ie);
+		a->releasing = 0;
+	}
+	purge_in_flight = false;
+	st.populating = st.poisoning = 0;
+	poison_pending = NULL;
+	if (committed_end > vki_arena_base)
+		vki_shadow_stats.present = vki_shadow_count_present(vki_arena_base, committed_end);
 }
 
 /* The fork handler (init.c) held the lock across fork: a new one here. */
@@ -182,14 +267,14 @@ void vki_arena_after_fork_child(void)
 {
 	vki_self()->holding_arena = 0;
 	pthread_mutex_init(&lock, NULL);
-	/* A two-phase purge of another thread never finishes here: its
-	 * areas go back to being plain lazy ones (decommitted or not). */
-	if (purge_in_flight) {
-		for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n))
-			if (AREA(n)->releasing == 1)
-				AREA(n)->releasing = 0;
-		purge_in_flight = false;
-	}
+	pthread_cond_init(&purge_cond, NULL);
+	pthread_cond_init(&commit_cond, NULL);
+	commit_busy = false; /* its thread is gone: its chunks stay uncommitted */
+	/* A purge of another thread never finishes here: the areas it took go
+	 * back to being plain lazy ones (guard markers and data pages gone or
+	 * not: the next purge removes them again). */
+	if (purge_in_flight || st.populating || st.poisoning)
+		fork_child_finish_shadow();
 }
 
 void vki_arena_count_failure(void)
@@ -330,29 +415,82 @@ static void carve(struct vki_area *f, uintptr_t addr, size_t len, struct vki_are
 
 /* Make [start, end) usable: arena pages RW, shadow range ready (absent).
  * Chunk by chunk, so that one hugely aligned mapping does not commit (and
- * pay page tables for) everything below it. */
+ * pay page tables for) everything below it.
+ *
+ * The OS calls (mprotect of 64 MiB, guard markers over its 8 MiB of
+ * shadow: a millisecond or more) run without the arena lock: one thread
+ * commits at a time (commit_busy), nobody uses an uncommitted chunk (no
+ * range there is handed out, no window there is populated), and committed[]
+ * and committed_end change only under the lock once the calls returned.
+ * Lock held.  0: [start, end) is committed; -1: it cannot be; 1: the lock
+ * was dropped (to commit, or to wait for another thread's commit): the
+ * caller's view of free space is stale and it looks again. */
+static uint8_t commit_want(void)
+{
+	return COMMIT_ARENA | (vki_opt.shadow ? COMMIT_SHADOW : 0);
+}
+
+/* The OS calls for chunks [c0, c1] (no lock; only the commit_busy holder
+ * runs this, and only it writes committed[], so reading it is safe).  The
+ * steps done are returned in done[] (set under the lock by the caller):
+ * two steps, remembered apart, so that a retry after a failed shadow step
+ * does not redo (and fail again at) the arena step. */
+static int commit_calls(size_t c0, size_t c1, uint8_t *done)
+{
+	for (size_t c = c0; c <= c1; c++)
+		done[c - c0] = committed[c];
+	for (size_t c = c0; c <= c1; c++) {
+		uintptr_t s = vki_arena_base + c * VKI_COMMIT_CHUNK, e = s + VKI_COMMIT_CHUNK;
+		if (!(done[c - c0] & COMMIT_ARENA)) {
+			if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
+				return -1;
+			done[c - c0] |= COMMIT_ARENA;
+		}
+		if (vki_opt.shadow && !(done[c - c0] & COMMIT_SHADOW)) {
+			if (vki_shadow_commit(s, e))
+				return -1;
+			done[c - c0] |= COMMIT_SHADOW;
+		}
+	}
+	return 0;
+}
+
+#define COMMIT_STEP 16 /* chunks (1 GiB) per unlocked round */
+
 static int commit_range(uintptr_t start, uintptr_t end)
 {
 	size_t c0 = (start - vki_arena_base) / VKI_COMMIT_CHUNK;
 	size_t c1 = (end - 1 - vki_arena_base) / VKI_COMMIT_CHUNK;
-	for (size_t c = c0; c <= c1; c++) {
-		uintptr_t s = vki_arena_base + c * VKI_COMMIT_CHUNK, e = s + VKI_COMMIT_CHUNK;
-		/* Two steps, remembered apart: a retry after a failed shadow
-		 * step must not redo (and fail again at) the arena step. */
-		if (!(committed[c] & COMMIT_ARENA)) {
-			if (vki_os_commit(s, VKI_COMMIT_CHUNK, false))
-				return -1;
-			committed[c] |= COMMIT_ARENA;
-		}
-		if (vki_opt.shadow && !(committed[c] & COMMIT_SHADOW)) {
-			if (vki_shadow_commit(s, e))
-				return -1;
-			committed[c] |= COMMIT_SHADOW;
-		}
+	while (c0 <= c1 && (committed[c0] & commit_want()) == commit_want())
+		c0++;
+	if (c0 > c1) {
+		uintptr_t e = vki_arena_base + (c1 + 1) * VKI_COMMIT_CHUNK;
 		if (e > committed_end)
 			committed_end = e;
+		return 0;
 	}
-	return 0;
+	if (commit_busy) {
+		arena_wait(&commit_cond, &commit_busy);
+		return 1;
+	}
+	if (c1 - c0 >= COMMIT_STEP)
+		c1 = c0 + COMMIT_STEP - 1;
+	uint8_t done[COMMIT_STEP];
+	commit_busy = true;
+	int explicit = hold_explicit;
+	vki_arena_unlock();
+	int rc = commit_calls(c0, c1, done);
+	vki_arena_lock();
+	hold_explicit = explicit;
+	for (size_t c = c0; c <= c1; c++) {
+		committed[c] = done[c - c0];
+		if ((done[c - c0] & commit_want()) == commit_want() &&
+		    vki_arena_base + (c + 1) * VKI_COMMIT_CHUNK > committed_end)
+			committed_end = vki_arena_base + (c + 1) * VKI_COMMIT_CHUNK;
+	}
+	commit_busy = false;
+	pthread_cond_broadcast(&commit_cond);
+	return rc ? -1 : 1;
 }
 
 /* ---------------------------------------------------------------- purge */
@@ -387,14 +525,16 @@ static void data_add(struct data_run *r, uintptr_t s, uintptr_t e)
 /* After a failed release: find every backed window lying wholly in free
  * space and release it.  Walks all free regions: rare and O(n). */
 static bool defer_dirty;
-static void defer_sweep(struct vki_release_batch *b);
+static uintptr_t sweep_at; /* the sweep's next window (one purge at a time) */
+static bool defer_sweep_step(struct vki_release_batch *b, unsigned *budget);
 
 static void sweep_debt(struct vki_release_batch *b)
 {
 	vki_shadow_stats.debt = false;
 	if (vki_coldq_count()) { /* windows wholly in cold and free space too */
-		defer_dirty = true;
-		defer_sweep(b);
+		unsigned all = ~0u; /* rare: one long hold */
+		sweep_at = vki_arena_base;
+		defer_sweep_step(b, &all);
 	}
 	for (struct vki_node *n = vki_tree_first(&free_tree); n; n = vki_tree_next(&free_tree, n)) {
 		uintptr_t s = VKI_ROUND_UP(n->key, VKI_WINDOW_SIZE);
@@ -479,17 +619,46 @@ static bool window_used_in(const struct vki_tree *t, uintptr_t w)
 	return false;
 }
 
-static void defer_release_slot(unsigned i, struct vki_release_batch *b)
+/* The work a purge may do in one hold is counted in window units: checking
+ * a window (tree lookups) or releasing one costs 1 (about 0.3 us each), a
+ * release that starts a new run costs RUN_COST more: it will be a system
+ * call of its own (about 3 us). */
+#define RUN_COST 10
+
+static void charge(unsigned *budget, unsigned cost)
 {
-	for (unsigned r = 0; r < defer[i].n; r++) {
-		uintptr_t s = defer[i].run[r][0], e = defer[i].run[r][1];
-		vki_shadow_stats.deferred -= (e - s) >> VKI_WINDOW_SHIFT;
-		for (uintptr_t w = s; w < e; w += VKI_WINDOW_SIZE)
+	*budget -= cost < *budget ? cost : *budget;
+}
+
+static void release_add_charged(struct vki_release_batch *b, uintptr_t rs, uintptr_t re,
+				unsigned *budget)
+{
+	bool joins = b->run_start < b->run_end && rs <= b->run_end && re >= b->run_start;
+	charge(budget, (unsigned)((re - rs) >> VKI_WINDOW_SHIFT) + (joins ? 0 : RUN_COST));
+	vki_shadow_release_add(b, rs, re);
+}
+
+/* Release what is still unused of slot i, at most *budget windows checked
+ * (each checked window costs one): the slot shrinks from its last run's
+ * start as it goes, so that a lock break leaves it consistent (deferred
+ * counts exactly the windows still set aside).  True when it is empty. */
+static bool defer_release_slot(unsigned i, struct vki_release_batch *b, unsigned *budget)
+{
+	while (defer[i].n) {
+		uintptr_t *run = defer[i].run[defer[i].n - 1];
+		for (; run[0] < run[1]; run[0] += VKI_WINDOW_SIZE) {
+			if (!*budget)
+				return false;
+			charge(budget, 1);
+			uintptr_t w = run[0];
+			vki_shadow_stats.deferred--;
 			if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
 			    !window_used_in(&lazy_tree, w))
-				vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+				release_add_charged(b, w, w + VKI_WINDOW_SIZE, budget);
+		}
+		defer[i].n--;
 	}
-	defer[i].n = 0;
+	return true;
 }
 
 /*
@@ -499,32 +668,41 @@ static void defer_release_slot(unsigned i, struct vki_release_batch *b)
  * the slots re-check their windows, but a window dropped from a slot as in
  * use can later become free by a path that does not set it aside again
  * (the fuzzer found one, not yet pinned down), and exactness after vk_purge
- * is the promise.  O(present windows x log n), bitmap scan by words.
+ * is the promise.  O(present windows x log n), bitmap scan by words; in
+ * steps of at most *budget windows checked (a word of absent ones costs
+ * one), from sweep_at.  True when the scan reached the committed end.
  */
-static void defer_sweep(struct vki_release_batch *b)
+static bool defer_sweep_step(struct vki_release_batch *b, unsigned *budget)
 {
-	if (!defer_dirty)
-		return;
-	defer_dirty = false;
-	for (uintptr_t w = vki_arena_base; w < committed_end; w += VKI_WINDOW_SIZE) {
+	for (uintptr_t w = sweep_at; w < committed_end; w += VKI_WINDOW_SIZE) {
+		if (!*budget) {
+			sweep_at = w;
+			return false;
+		}
 		size_t i = (w - vki_arena_base) >> VKI_WINDOW_SHIFT;
 		if (i % (8 * sizeof(long)) == 0 && !vki_shadow_present[i / (8 * sizeof(long))]) {
 			w += (8 * sizeof(long) - 1) * VKI_WINDOW_SIZE; /* a word of absent ones */
+			charge(budget, 8);
 			continue;
 		}
+		charge(budget, 1);
 		if (vki_window_present(w) && !window_used_in(&busy_tree, w) &&
 		    !window_used_in(&lazy_tree, w))
-			vki_shadow_release_add(b, w, w + VKI_WINDOW_SIZE);
+			release_add_charged(b, w, w + VKI_WINDOW_SIZE, budget);
 	}
+	sweep_at = committed_end;
+	return true;
 }
 
 /* The start of a purge: release the slots that came of age (all of them
- * when delay is 0). */
-static void defer_age(unsigned delay, struct vki_release_batch *b)
+ * when delay is 0), at most *budget windows checked.  True when done. */
+static bool defer_age_step(unsigned delay, struct vki_release_batch *b, unsigned *budget)
 {
 	for (unsigned i = 0; i < DEFER_MAX; i++)
-		if (defer[i].n && (!delay || defer[i].stamp + delay <= auto_purges))
-			defer_release_slot(i, b);
+		if (defer[i].n && (!delay || defer[i].stamp + delay <= auto_purges) &&
+		    !defer_release_slot(i, b, budget))
+			return false;
+	return true;
 }
 
 /* Set [rs, re) aside in this automatic purge's slot, or release it now. */
@@ -649,63 +827,239 @@ static void area_cool(struct vki_area *a, unsigned delay, struct vki_release_bat
 		vki_shadow_release_add(b, rs, re);
 }
 
-/* all: vk_purge or lack of space (release everything the rule allows);
- * otherwise an automatic purge, whose windows wait release_delay purges. */
-static void purge_locked(bool all)
+/* -------------------------------------------- the purge, in short holds
+ *
+ * Issue 15: the arena lock is held for under 100 us at a time.  A purge is
+ * a loop of bounded steps with a lock break between them (the kernel's
+ * cond_resched_lock), and its system calls on data pages run without the
+ * lock:
+ *
+ *   age       (locked)   release the windows of the defer slots that came
+ *                        of age, PURGE_WINDOWS checked per hold;
+ *   take      (locked)   up to PURGE_AREAS lazy areas at or above the
+ *                        cursor, marked releasing = 1: they stay in the
+ *                        lazy tree (reports and double frees still find
+ *                        them, no purge or revive takes them) and nobody
+ *                        else changes them now;
+ *   prepare   (unlocked) per run of adjacent taken areas: one call removes
+ *                        their guard markers, one decommits their data;
+ *   finish    (locked)   each area into free space (purge_area_free: free
+ *                        tree, release rule), the windows that became
+ *                        wholly free released in the same hold (or set
+ *                        aside, release_delay) - before any other thread
+ *                        can reach that free space;
+ *   sweep     (locked)   vk_purge only: defer_sweep, PURGE_WINDOWS per hold.
+ *
+ * A range is therefore never handed out before its guard markers are gone
+ * and its data decommitted (prepare returned before finish inserts it), and
+ * a window is released only in the hold that found it wholly free.  One
+ * purge runs at a time (purge_in_flight): an automatic purge that finds one
+ * running leaves the work to it or the next free; vk_purge and the purge
+ * for lack of space wait for it (purge_cond) and then run their own.
+ * Areas freed below the cursor meanwhile wait for the next purge.
+ */
+#define PURGE_AREAS 64    /* lazy areas moved to free space per hold */
+#define PURGE_WINDOWS 64  /* window units per hold (RUN_COST below) */
+
+/* This thread's purge takes the lock again after a break: lock_stats keeps
+ * counting vk_purge's holds apart. */
+static void purge_relock(int explicit)
 {
+	vki_arena_lock();
+	hold_explicit = explicit;
+}
+
+static VKI_NOINLINE void purge_break(struct vki_release_batch *b, int explicit)
+{
+	vki_shadow_release_flush(b);
+	vki_arena_unlock();
+	purge_relock(explicit);
+}
+
+struct purge_chunk {
+	struct vki_area *head;      /* taken areas in address order, via next */
+	unsigned n;
+	bool stuck[PURGE_AREAS];    /* its guard markers could not be removed */
+	struct data_run d;
+};
+
+/* The windows wholly inside lazy area a, when there are enough of them for
+ * purge_prepare to release them without the lock. */
+#define RELEASE_LOCKED_MAX 8
+
+static bool release_inner(const struct vki_area *a, uintptr_t *is, uintptr_t *ie)
+{
+	*is = VKI_ROUND_UP(a->node.key, VKI_WINDOW_SIZE);
+	*ie = VKI_ROUND_DOWN(a->end, VKI_WINDOW_SIZE);
+	return vki_opt.shadow && *ie > *is && (*ie - *is) >> VKI_WINDOW_SHIFT >= RELEASE_LOCKED_MAX;
+}
+
+/* Take (locked): areas at or above *cursor; the window budget counts only
+ * when their windows are released in this purge (release_now).  Returns
+ * whether lazy areas remain above the new cursor. */
+static bool purge_take(struct purge_chunk *c, uintptr_t *cursor, bool release_now)
+{
+	struct vki_area **tail = &c->head;
+	size_t windows = 0; /* window units (RUN_COST) of the releases to come */
+	uintptr_t prev_end = 0, counted = 0; /* windows counted up to counted */
+	c->head = NULL;
+	c->n = 0;
+	struct vki_node *n = vki_tree_ceil(&lazy_tree, *cursor);
+	for (; n && c->n < PURGE_AREAS && windows < PURGE_WINDOWS; n = vki_tree_next(&lazy_tree, n)) {
+		struct vki_area *a = AREA(n);
+		*cursor = a->end;
+		if (a->releasing) /* a big free still poisoning it */
+			continue;
+		a->releasing = 1;
+		a->next = NULL;
+		*tail = a;
+		tail = &a->next;
+		c->stuck[c->n++] = false;
+		/* Its windows; a new run (one more call) and one window on each
+		 * side (the rule) unless it follows the last one taken. */
+		uintptr_t ws = VKI_ROUND_DOWN(a->node.key, VKI_WINDOW_SIZE);
+		uintptr_t we = VKI_ROUND_UP(a->end, VKI_WINDOW_SIZE);
+		uintptr_t is, ie; /* released in prepare, without the lock */
+		size_t inner = release_inner(a, &is, &ie) ? (ie - is) >> VKI_WINDOW_SHIFT : 0;
+		size_t fresh = a->node.key == prev_end
+				       ? (we > counted ? (we - counted) >> VKI_WINDOW_SHIFT : 0)
+				       : ((we - ws) >> VKI_WINDOW_SHIFT) + 2 + RUN_COST;
+		if (release_now)
+			windows += fresh > inner ? fresh - inner : 0;
+		if (we > counted || a->node.key != prev_end)
+			counted = we;
+		prev_end = a->end;
+	}
+	return n != NULL;
+}
+
+/* Prepare (unlocked): guard markers off and data decommitted, one call each
+ * per run of adjacent areas.  A run whose markers stay is stuck: its areas
+ * remain quarantined (a marker in free space would fault inside the next
+ * mapping there).  release_now: the windows wholly inside a big taken area
+ * (RELEASE_LOCKED_MAX or more) are released here too - they are its alone,
+ * and it is not handed out before finish - so that finish, under the lock,
+ * releases only the few at its ends (release_inner). */
+static void purge_prepare(struct purge_chunk *c, bool release_now)
+{
+	struct vki_release_batch b = { 0 };
+	c->d = (struct data_run){ 0, 0, false };
+	unsigned i = 0;
+	for (struct vki_area *a = c->head; a;) {
+		uintptr_t s = a->node.key, e = a->end;
+		bool markers = a->guarded || a->markers_below;
+		unsigned j = i;
+		struct vki_area *z = a;
+		while (z->next && z->next->node.key == e) {
+			z = z->next;
+			e = z->end;
+			markers |= z->guarded || z->markers_below;
+			j++;
+		}
+		bool stuck = markers && vki_os_guard_remove(s, e - s, VKI_OS_GUARD);
+		for (; i <= j; i++)
+			c->stuck[i] = stuck;
+		data_add(&c->d, s, e);
+		for (struct vki_area *x = a; release_now && !stuck; x = x->next) {
+			uintptr_t is, ie;
+			if (release_inner(x, &is, &ie))
+				vki_shadow_release_add(&b, is, ie);
+			if (x == z)
+				break;
+		}
+		a = z->next;
+	}
+	data_flush(&c->d);
+	vki_shadow_release_flush(&b);
+}
+
+/* One purged area into free space (locked): the windows that became wholly
+ * free go into b (released before the lock is dropped) or, delay > 0, are
+ * set aside. */
+static void purge_area_free(struct vki_area *a, unsigned delay, struct vki_release_batch *b)
+{
+	st.lazy_bytes -= a->end - a->node.key;
+	area_cool(a, delay, b, NULL); /* stuck areas stay in the lazy tree */
+}
+
+/* Finish (locked): the taken areas leave the lazy tree, unless stuck. */
+static void purge_finish(struct purge_chunk *c, unsigned delay, struct vki_release_batch *b)
+{
+	if (c->d.failed)
+		dirty_free = true;
+	unsigned i = 0;
+	for (struct vki_area *a = c->head, *next; a; a = next, i++) {
+		next = a->next;
+		a->releasing = 0;
+		if (c->stuck[i]) /* quarantined; the next purge tries again */
+			continue;
+		vki_tree_remove(&lazy_tree, &a->node);
+		a->guarded = 0;
+		a->markers_below = 0;
+		a->lazy_lo = a->lazy_hi = 0;
+		purge_area_free(a, delay, b);
+	}
+}
+
+/* all: vk_purge or lack of space (release everything the rule allows);
+ * otherwise an automatic purge, whose windows wait release_delay purges.
+ * Lock held on entry and on return, dropped in between. */
+static VKI_NOINLINE void purge_run(bool all)
+{
+	if (purge_in_flight) {
+		if (!all)
+			return;
+		arena_wait(&purge_cond, &purge_in_flight);
+	}
+	purge_in_flight = true;
+	int explicit = hold_explicit;
 	struct vki_release_batch b = { 0 };
 	unsigned delay = all || !vki_opt.shadow ? 0 : release_delay();
 	if (!all)
 		auto_purges++;
-	defer_age(delay, &b);
-	struct data_run d = { 0, 0, false };
-	struct vki_area *stuck = NULL; /* guard page could not be cleared */
-	struct vki_node *n, *next;
-	for (n = vki_tree_first(&lazy_tree); n; n = next) {
-		struct vki_area *a = AREA(n);
-		uintptr_t start = n->key, end = a->end;
-		next = vki_tree_next(&lazy_tree, n);
-		if (a->releasing == 1) /* another thread's purge is decommitting it */
-			continue;
-		vki_tree_remove(&lazy_tree, n);
-		if ((a->guarded &&
-		     vki_os_guard_remove(end - VKI_PAGE_SIZE, VKI_PAGE_SIZE, VKI_OS_GUARD)) ||
-		    (a->markers_below && vki_os_guard_remove(start, end - start, VKI_OS_GUARD))) {
-			/* A guard marker left in free space would fault inside the
-			 * next mapping there (a stack's markers inside it too):
-			 * keep the range quarantined. */
-			a->next = stuck;
-			stuck = a;
-			continue;
-		}
-		a->guarded = 0;
-		a->markers_below = 0;
-		a->lazy_lo = a->lazy_hi = 0;
-		bool decommitted = a->releasing == 2;
-		a->releasing = 0;
-		st.lazy_bytes -= end - start;
-		area_cool(a, delay, &b, stuck);
-		if (!decommitted)
-			data_add(&d, start, end);
+	unsigned budget = PURGE_WINDOWS;
+	while (!defer_age_step(delay, &b, &budget)) {
+		purge_break(&b, explicit);
+		budget = PURGE_WINDOWS;
 	}
-	for (; stuck; stuck = stuck->next)
-		vki_tree_insert(&lazy_tree, &stuck->node);
-	if (all)
-		defer_sweep(&b);
+	if (budget < PURGE_WINDOWS) /* the slots' releases: then a break */
+		purge_break(&b, explicit);
+	/* Windows released in this purge rather than set aside: with the
+	 * address-space quarantine its ranges go cold (area_cool: at once). */
+	bool release_now = !delay || vki_opt.vmalloc_quarantine;
+	uintptr_t cursor = 0;
+	for (bool more = true; more;) {
+		struct purge_chunk c;
+		more = purge_take(&c, &cursor, release_now);
+		if (!c.n)
+			break;
+		vki_arena_unlock();
+		purge_prepare(&c, release_now);
+		purge_relock(explicit);
+		purge_finish(&c, delay, &b);
+		vki_shadow_release_flush(&b);
+		if (more) {
+			vki_arena_unlock();
+			purge_relock(explicit);
+		}
+	}
+	if (all && defer_dirty) {
+		defer_dirty = false;
+		sweep_at = vki_arena_base;
+		for (budget = PURGE_WINDOWS; !defer_sweep_step(&b, &budget); budget = PURGE_WINDOWS)
+			purge_break(&b, explicit);
+	}
 	vki_shadow_release_flush(&b);
-	data_flush(&d);
-	if (d.failed)
-		dirty_free = true;
 	if (vki_shadow_stats.debt && !b.failures)
 		sweep_debt(&b);
 	st.purges++;
+	purge_in_flight = false; /* (the lock is held until the walk is done) */
+	pthread_cond_broadcast(&purge_cond);
 	if (vki_opt.verify_every > 0 && st.purges % (uint64_t)vki_opt.verify_every == 0) {
 		int bad = vki_arena_verify() + vki_verify_shadow();
 		VKI_CHECK(bad == 0);
 	}
 }
-
-static void purge_unlock(bool all);
 
 VKI_EXPORT void vk_purge(void)
 {
@@ -715,9 +1069,10 @@ VKI_EXPORT void vk_purge(void)
 	vki_heap_drain(); /* quarantine out, empty slabs back: before our lock (order) */
 	vki_stack_reap(); /* detached threads' stacks the kernel is done with */
 	vki_arena_lock();
-	hold_explicit = true;
+	hold_explicit = HOLD_VK_PURGE;
 	cold_trim(0, false); /* the budget may have shrunk (vk_set_option) */
-	purge_unlock(true);
+	purge_run(true);
+	vki_arena_unlock();
 }
 
 /* ---------------------------------------------------------------- alloc/free */
@@ -726,19 +1081,30 @@ VKI_EXPORT void vk_purge(void)
  * committed, guard page installed; NULL when there is no room. */
 static struct vki_area *area_reserve(size_t len, size_t align)
 {
-	struct vki_area *f = find_lowest_fit(len, align);
-	if (!f && lazy_tree.count) { /* lazily freed space may be enough */
-		purge_locked(true);
+	struct vki_area *f;
+	uintptr_t addr;
+	bool purged = false;
+	for (;;) { /* again after commit_range dropped the lock */
 		f = find_lowest_fit(len, align);
+		if (!f && lazy_tree.count && !purged) { /* lazily freed space may be enough */
+			purge_run(true); /* drops the lock in between: nothing is held yet */
+			purged = true;
+			f = find_lowest_fit(len, align);
+		}
+		while (!f && cold_trim(0, true)) /* then the quarantine, oldest first */
+			f = find_lowest_fit(len, align);
+		if (!f)
+			return NULL;
+		addr = VKI_ROUND_UP(f->node.key, align);
+		int rc = commit_range(addr, addr + len);
+		if (rc < 0)
+			return NULL;
+		if (rc == 0)
+			break;
 	}
-	while (!f && cold_trim(0, true)) /* then the quarantine, oldest first */
-		f = find_lowest_fit(len, align);
-	struct vki_area *a = f ? meta_alloc() : NULL;
+	struct vki_area *a = meta_alloc();
 	struct vki_area *spare = a ? meta_alloc() : NULL;
-	uintptr_t addr = f ? VKI_ROUND_UP(f->node.key, align) : 0;
-	if (!spare || commit_range(addr, addr + len)) {
-		if (spare)
-			meta_free(spare);
+	if (!spare) {
 		if (a)
 			meta_free(a);
 		return NULL;
@@ -785,14 +1151,62 @@ static void area_unreserve(struct vki_area *a)
 /* Step 2, populate (lock held): every window of the range backed; the
  * bytes are all poisoned (0xF8) until step 4.  A shadowless mapping (mmap
  * PROT_NONE) skips it; one that must read as zero on dirty free space is
- * decommitted first. */
-static int area_populate(struct vki_area *a, const struct vki_area_req *req)
+ * decommitted first.
+ *
+ * A big mapping (POPULATE_LOCKED_MAX windows or more wholly inside it: 128 KiB;
+ * a window costs ~2 us to populate, more on a loaded machine) backs
+ * only its two boundary windows here, which a neighbour may share; its inner
+ * windows are left in inner[] for area_populate_unlocked, after publish and
+ * without the lock (~2 us a window: a 64 MiB mapping is 2048 of them).  No
+ * other mapping intersects them, and no purge releases a window of a busy
+ * mapping, so nobody else touches them meanwhile.  Its decommit (*decommit)
+ * goes there too. */
+#define POPULATE_LOCKED_MAX 4
+
+static int area_populate(struct vki_area *a, const struct vki_area_req *req, uintptr_t inner[2],
+			 bool *decommit)
 {
-	if (req->zero && dirty_free && vki_os_decommit(a->node.key, a->end - a->node.key))
+	uintptr_t s = a->node.key, e = a->end;
+	uintptr_t is = VKI_ROUND_UP(s, VKI_WINDOW_SIZE), ie = VKI_ROUND_DOWN(e, VKI_WINDOW_SIZE);
+	bool zero = req->zero && dirty_free;
+	inner[0] = inner[1] = 0;
+	*decommit = false;
+	if (req->shadow && !req->lazy && ie > is &&
+	    (ie - is) >> VKI_WINDOW_SHIFT >= POPULATE_LOCKED_MAX) {
+		if ((s < is && vki_shadow_populate(s, is)) || (ie < e && vki_shadow_populate(ie, e)))
+			return -1; /* area_unreserve releases what the rule allows */
+		inner[0] = is;
+		inner[1] = ie;
+		*decommit = zero;
+		return 0;
+	}
+	if (zero && vki_os_decommit(s, e - s))
 		return -1;
 	if (req->shadow && req->lazy) /* a stack: the two ends now, the rest on use */
 		return lazy_populate(a);
-	return req->shadow ? vki_shadow_populate(a->node.key, a->end) : 0;
+	return req->shadow ? vki_shadow_populate(s, e) : 0;
+}
+
+static void area_unpublish_failed(struct vki_area *a);
+
+/* Step 2b for a big mapping (no lock; published with populating set): its
+ * inner windows, then the lock again to say so.  On failure the mapping is
+ * unpublished and its range given back, as a failed step 2.  0 or -1. */
+static int area_populate_unlocked(struct vki_area *a, const uintptr_t inner[2], bool decommit)
+{
+	int rc = decommit && vki_os_decommit(a->node.key, a->end - a->node.key)
+			 ? -1
+			 : vki_shadow_populate(inner[0], inner[1]);
+	vki_arena_lock();
+	a->populating = 0;
+	st.populating--;
+	if (rc) {
+		area_unpublish_failed(a);
+		area_unreserve(a);
+		vki_arena_count_failure();
+	}
+	vki_arena_unlock();
+	return rc;
 }
 
 /* Step 3, publish (lock held): the mapping is live and findable. */
@@ -816,6 +1230,20 @@ static void area_publish(struct vki_area *a, const struct vki_area_req *req)
 	if (heap_owned(a)) {
 		st.heap_areas++;
 		st.heap_bytes += size;
+	}
+}
+
+/* The reverse of area_publish, for a mapping whose populate failed after it
+ * (lock held); area_unreserve gives the range back. */
+static void area_unpublish_failed(struct vki_area *a)
+{
+	vki_tree_remove(&busy_tree, &a->node);
+	st.live_bytes -= a->size;
+	if (has_lazy_windows(a))
+		st.lazy_shadow_live--;
+	if (heap_owned(a)) {
+		st.heap_areas--;
+		st.heap_bytes -= a->size;
 	}
 }
 
@@ -863,7 +1291,9 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 	struct vki_area *a = area_reserve(len, align);
 	if (a && req->lazy && req->shadow)
 		lazy_bounds(a, req->eager_top);
-	if (a && area_populate(a, req)) {
+	uintptr_t inner[2]; /* windows populated without the lock (big mappings) */
+	bool decommit;
+	if (a && area_populate(a, req, inner, &decommit)) {
 		area_unreserve(a);
 		a = NULL;
 	}
@@ -873,7 +1303,13 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
 		return NULL;
 	}
 	area_publish(a, req);
+	if (inner[0] < inner[1]) {
+		a->populating = 1;
+		st.populating++;
+	}
 	vki_arena_unlock();
+	if (inner[0] < inner[1] && area_populate_unlocked(a, inner, decommit))
+		return NULL;
 	area_unpoison(a, size);
 	if (req->nmarkers && place_markers(a, req->markers_below, req->nmarkers)) {
 		vki_arena_free_stack(a->node.key, req->stack, (uint32_t)vki_os_gettid());
@@ -895,7 +1331,7 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 		st.heap_areas--;
 		st.heap_bytes -= a->size;
 	}
-	if (vki_opt.shadow && !a->noshadow) {
+	if (vki_opt.shadow && !a->noshadow && a->releasing != 2) { /* 2: poison_unlocked */
 		if (has_lazy_windows(a))
 			lazy_poison(a);
 		else
@@ -913,61 +1349,39 @@ static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 		vki_poison_forget(a->node.key, a->end);
 }
 
-/*
- * Short lock holds: vk_purge and the automatic purge from vk_vfree give the freed data
- * pages back (MADV_DONTNEED of up to lazy_max bytes, the longest part of a
- * purge) without the arena lock.  Phase 1 (locked) marks every lazy area
- * releasing = 1; they stay in the lazy tree, so they are not handed out,
- * and reports and double frees still find them.  Phase 2 (unlocked)
- * decommits their data.  Phase 3 (locked) marks them 2 and runs the purge,
- * which moves them to free space without decommitting them again.  A range
- * is thus never handed out before its decommit has returned.  Another
- * purge meanwhile (vk_purge, lack of space, mmap.c's) skips releasing = 1
- * areas; only one two-phase purge runs at a time (in_flight).  Called with
- * the lock held, returns with it released.
- */
-static void purge_unlock(bool all)
+static void purge_if_needed_unlock(void)
 {
-	if (!vki_opt.decommit || purge_in_flight) {
-		purge_locked(all);
-		goto out;
-	}
-	struct vki_area *head = NULL, **tail = &head;
-	for (struct vki_node *n = vki_tree_first(&lazy_tree); n; n = vki_tree_next(&lazy_tree, n)) {
-		struct vki_area *a = AREA(n);
-		if (a->releasing)
-			continue;
-		a->releasing = 1;
-		a->next = NULL;
-		*tail = a;
-		tail = &a->next;
-	}
-	purge_in_flight = true;
-	vki_arena_unlock();
-	struct data_run d = { 0, 0, false };
-	/* Only this thread changes these areas now: they are lazy (no free
-	 * of them succeeds again) and every purge skips them. */
-	for (struct vki_area *a = head; a; a = a->next)
-		data_add(&d, a->node.key, a->end);
-	data_flush(&d);
-	vki_arena_lock();
-	hold_explicit = all; /* all: vk_purge (lock_stats counts it apart) */
-	for (struct vki_area *a = head; a; a = a->next)
-		a->releasing = 2;
-	purge_in_flight = false;
-	if (d.failed)
-		dirty_free = true;
-	purge_locked(all);
-out:
+	vki_arena_purge_if_needed();
 	vki_arena_unlock();
 }
 
-static void purge_if_needed_unlock(void)
+/*
+ * A big mapping's free poisons its shadow without the lock (1 MiB of arena
+ * is 128 KiB of shadow to write; 64 MiB, 8 MiB).  It is unpublished first,
+ * with releasing = 2: lazy (a second free is a double free, reports find
+ * it), and no purge or revive takes it before the poison is written, so its
+ * range cannot be handed out meanwhile.  Lock held on entry and return.
+ */
+#define POISON_LOCKED_MAX (1UL << 20)
+
+static bool poison_unlocked_wanted(const struct vki_area *a)
 {
-	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_unlock(false);
-	else
-		vki_arena_unlock();
+	return vki_opt.shadow && !a->noshadow && !has_lazy_windows(a) &&
+	       a->end - a->node.key >= POISON_LOCKED_MAX;
+}
+
+static void area_unpublish_poison_unlocked(struct vki_area *a, uint32_t stack, uint32_t tid)
+{
+	a->releasing = 2;
+	st.poisoning++;
+	area_unpublish(a, stack, tid); /* leaves the poison to us */
+	int explicit = hold_explicit;
+	vki_arena_unlock();
+	vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	vki_arena_lock();
+	hold_explicit = explicit;
+	a->releasing = 0;
+	st.poisoning--;
 }
 
 bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
@@ -976,11 +1390,15 @@ bool vki_area_free(uintptr_t addr, uint8_t owner, uint32_t stack)
 	vki_thread_enter(); /* this thread's signal stack, once */
 	vki_arena_lock();
 	struct vki_area *a = AREA(vki_tree_find(&busy_tree, addr));
-	if (!a || a->owner != owner) {
+	/* populating: not returned by its allocation yet, nobody's to free */
+	if (!a || a->owner != owner || a->populating) {
 		vki_arena_unlock();
 		return false;
 	}
-	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
+	if (poison_unlocked_wanted(a))
+		area_unpublish_poison_unlocked(a, stack, (uint32_t)vki_os_gettid());
+	else
+		area_unpublish(a, stack, (uint32_t)vki_os_gettid());
 	purge_if_needed_unlock();
 	return true;
 }
@@ -1027,15 +1445,61 @@ bool vki_area_set_priv(uintptr_t addr, uint8_t owner, uintptr_t priv)
  * (noshadow).  All with the arena lock held.
  */
 
+/* A big retired piece is poisoned later, without the lock, by the same
+ * thread's vki_arena_purge_if_needed (mmap.c calls it last, before it
+ * unlocks): mmap.c walks its pieces under one hold.  Meanwhile it is lazy
+ * with releasing = 2, as in area_unpublish_poison_unlocked. */
+
 void vki_arena_retire(struct vki_area *a, uint32_t stack)
 {
-	area_unpublish(a, stack, (uint32_t)vki_os_gettid());
+	uint32_t tid = (uint32_t)vki_os_gettid();
+	if (!poison_unlocked_wanted(a)) {
+		area_unpublish(a, stack, tid);
+		return;
+	}
+	a->releasing = 2;
+	st.poisoning++;
+	area_unpublish(a, stack, tid); /* leaves the poison to us */
+	a->next = poison_pending;
+	poison_pending = a;
 }
 
+/* This thread's pending pieces: poisoned without the lock (lock held on
+ * entry and return). */
+static void poison_pending_run(void)
+{
+	uint32_t tid = (uint32_t)vki_os_gettid();
+	struct vki_area *mine = NULL, **pp = &poison_pending;
+	while (*pp) {
+		struct vki_area *a = *pp;
+		if (a->free_tid == tid) {
+			*pp = a->next;
+			a->next = mine;
+			mine = a;
+		} else {
+			pp = &a->next;
+		}
+	}
+	if (!mine)
+		return;
+	vki_arena_unlock();
+	for (struct vki_area *a = mine; a; a = a->next)
+		vki_shadow_poison(a->node.key, a->end, VKI_SHADOW_VMALLOC_INVALID);
+	vki_arena_lock();
+	for (struct vki_area *a = mine; a; a = a->next) {
+		a->releasing = 0;
+		st.poisoning--;
+	}
+}
+
+/* Lock held; it may drop and retake it (the poison of big retired pieces,
+ * a purge in short holds): callers call it last, then unlock. */
 void vki_arena_purge_if_needed(void)
 {
+	if (poison_pending)
+		poison_pending_run();
 	if (st.lazy_bytes > vki_opt.lazy_max)
-		purge_locked(false);
+		purge_run(false);
 }
 
 struct vki_area *vki_arena_busy_from(uintptr_t addr)
@@ -1293,8 +1757,7 @@ bool vki_arena_free_stack(uintptr_t addr, uint32_t stack, uint32_t tid)
 		return false;
 	}
 	area_unpublish(a, stack, tid);
-	vki_arena_purge_if_needed();
-	vki_arena_unlock();
+	purge_if_needed_unlock();
 	return true;
 }
 
@@ -1331,6 +1794,11 @@ bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out)
 	if (!held)
 		vki_arena_unlock();
 	return found;
+}
+
+unsigned long vki_arena_in_flight(void)
+{
+	return st.populating + st.poisoning + purge_in_flight;
 }
 
 uintptr_t vki_arena_committed_end(void)
@@ -1529,7 +1997,7 @@ static bool grow_in_place(struct vki_area *a, size_t new_len)
 	struct vki_area *back = meta_alloc(); /* to give the range back on failure */
 	if (!back)
 		return false;
-	if (commit_range(old_end, new_end)) {
+	if (commit_range(old_end, new_end)) { /* failed, or the lock was dropped: a may be gone */
 		meta_free(back);
 		return false;
 	}

@@ -810,6 +810,7 @@ static VKI_NOINLINE int run_check(bool at_exit)
 	}
 	vki_heap_lock_all();
 	vki_arena_lock();
+	vki_arena_hold_leak_check(); /* lock_stats: the stop-the-world hold, apart */
 	stop_world();
 
 	nobjs = 0;

@@ -331,8 +331,10 @@ static int unmap_locked(uintptr_t s, uintptr_t e, uint32_t stack)
 		if (!is_piece(a) || a->node.key < s) /* s in its guard page */
 			continue;
 		uintptr_t de = vki_area_data_end(a);
-		if ((a->priv & MD_REAL) && vki_os_arena_restore(a->node.key, de - a->node.key))
+		if ((a->priv & MD_REAL) && vki_os_arena_restore(a->node.key, de - a->node.key)) {
+			vki_arena_purge_if_needed(); /* the pieces retired so far */
 			return -1; /* as the kernel: ENOMEM, this piece still mapped */
+		}
 		vki_arena_retire(a, stack);
 	}
 	vki_arena_purge_if_needed();
@@ -493,6 +495,7 @@ undo:
 	if (!(flags & MREMAP_FIXED)) {
 		vki_os_arena_restore((uintptr_t)to, nlen);
 		vki_arena_retire(vki_arena_busy_from((uintptr_t)to), stack);
+		vki_arena_purge_if_needed(); /* a big piece's poison waits for it */
 	}
 	vki_arena_unlock();
 	errno = err;

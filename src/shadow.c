@@ -36,7 +36,8 @@
  * Releasing never allocates: a run is two words in the caller's batch.  The
  * presence bit is cleared before the page goes, so checks that consult the
  * bitmap see it absent first, and the OS call has returned before the arena
- * hands the range out again (the purge holds the arena lock throughout).
+ * hands the range out again (the purge releases a window in the same hold
+ * of the arena lock that found it wholly free, arena.c).
  */
 #include "vk_internal.h"
 
@@ -111,19 +112,26 @@ int vki_shadow_commit(uintptr_t start, uintptr_t end)
 	return vki_os_commit(vki_mem_to_shadow(start), (end - start) >> VKI_GRANULE_SHIFT, true);
 }
 
+/* The counters are updated atomically: a big mapping's inner windows are
+ * populated without the arena lock (arena.c, area_populate). */
+static inline void stat_add(unsigned long *c, long n)
+{
+	__atomic_fetch_add(c, (unsigned long)n, __ATOMIC_RELAXED);
+}
+
 /* Back windows [w0, w1), all absent, filled with fill. */
 static int populate_run(size_t w0, size_t w1, uint8_t fill)
 {
 	uintptr_t s = vki_mem_to_shadow(window_addr(w0));
 	size_t len = (w1 - w0) * VKI_PAGE_SIZE;
-	vki_shadow_stats.populate_calls++;
+	stat_add(&vki_shadow_stats.populate_calls, 1);
 	if (vki_os_guard_remove(s, len, VKI_OS_POPULATE))
 		return -1;
 	vki_fill((void *)s, fill, len);
 	for (size_t w = w0; w < w1; w++)
 		set_bit(w);
-	vki_shadow_stats.present += w1 - w0;
-	vki_shadow_stats.populated_total += w1 - w0;
+	stat_add(&vki_shadow_stats.present, (long)(w1 - w0));
+	stat_add(&vki_shadow_stats.populated_total, (long)(w1 - w0));
 	return 0;
 }
 
@@ -132,7 +140,7 @@ static int release_run(size_t w0, size_t w1, unsigned long *pages)
 {
 	for (size_t w = w0; w < w1; w++)
 		clear_bit(w);
-	vki_shadow_stats.release_calls++;
+	stat_add(&vki_shadow_stats.release_calls, 1);
 	if (vki_os_guard_install(vki_mem_to_shadow(window_addr(w0)), (w1 - w0) * VKI_PAGE_SIZE,
 				 VKI_OS_RELEASE)) {
 		/* The pages are still there, still 0xF8: say so again. */
@@ -140,8 +148,8 @@ static int release_run(size_t w0, size_t w1, unsigned long *pages)
 			set_bit(w);
 		return -1;
 	}
-	vki_shadow_stats.present -= w1 - w0;
-	vki_shadow_stats.released_total += w1 - w0;
+	stat_add(&vki_shadow_stats.present, -(long)(w1 - w0));
+	stat_add(&vki_shadow_stats.released_total, (long)(w1 - w0));
 	*pages += w1 - w0;
 	return 0;
 }
@@ -167,7 +175,7 @@ int vki_shadow_populate(uintptr_t start, uintptr_t end)
 			for (unsigned i = 0; i < ndone && !lost; i++)
 				lost = release_run(done[i][0], done[i][1], &pages) != 0;
 			if (lost)
-				vki_shadow_stats.debt = true;
+				__atomic_store_n(&vki_shadow_stats.debt, true, __ATOMIC_RELAXED);
 			return -1;
 		}
 		if (ndone < sizeof(done) / sizeof(done[0])) {
@@ -256,7 +264,7 @@ void vki_shadow_release_flush(struct vki_release_batch *b)
 		b->calls++;
 		if (release_run(w, r, &b->pages)) {
 			b->failures++;
-			vki_shadow_stats.debt = true;
+			__atomic_store_n(&vki_shadow_stats.debt, true, __ATOMIC_RELAXED);
 		}
 		w = r;
 	}

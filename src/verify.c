@@ -46,10 +46,19 @@ static void mark_mapping(const struct vki_area *a, void *ctx)
 		return; /* an inaccessible (PROT_NONE) mmap piece needs no shadow */
 	size_t w0 = (a->node.key - vki_arena_base) >> VKI_WINDOW_SHIFT;
 	size_t w1 = (a->end - 1 - vki_arena_base) >> VKI_WINDOW_SHIFT;
+	/* Shadow changed without the arena lock right now (a big mapping's
+	 * inner windows being populated, a big freed one being poisoned, a
+	 * purge releasing the inner windows of the areas it took): 3 = not
+	 * judged.  Only windows wholly inside it: nobody shares them. */
+	uintptr_t in_lo = VKI_ROUND_UP(a->node.key, VKI_WINDOW_SIZE);
+	uintptr_t in_hi = VKI_ROUND_DOWN(a->end, VKI_WINDOW_SIZE);
+	bool flight = a->populating || (a->state == VKI_AREA_LAZY && a->releasing);
 	for (size_t i = w0; i <= w1 && i < w->nwin; i++) {
 		uintptr_t wa = vki_arena_base + (i << VKI_WINDOW_SHIFT);
 		/* A stack's inner windows are backed on first use: 2 = either. */
-		w->expect[i] = wa >= a->lazy_lo && wa < a->lazy_hi ? 2 : 1;
+		w->expect[i] = flight && wa >= in_lo && wa + VKI_WINDOW_SIZE <= in_hi ? 3
+			       : wa >= a->lazy_lo && wa < a->lazy_hi		   ? 2
+										   : 1;
 	}
 }
 
@@ -89,6 +98,8 @@ static void check_mapping(const struct vki_area *a, void *ctx)
 {
 	struct walk *w = ctx;
 	uintptr_t s = a->node.key;
+	if (a->state == VKI_AREA_LAZY && a->releasing)
+		return; /* poisoned, or released by a purge, without the lock now */
 	if (a->state == VKI_AREA_LAZY || a->noshadow) {
 		expect_code(w, s, a->end, VKI_SHADOW_VMALLOC_INVALID, "freed mapping not poisoned");
 		return;
@@ -179,6 +190,8 @@ int vki_verify_shadow(void)
 		bool bit = vki_window_present(a);
 		bool os = resident[i] & 1;
 		present += bit;
+		if (w.expect[i] == 3)
+			continue; /* being changed without the lock (mark_mapping) */
 		if (w.expect[i] == 1 && !bit)
 			note_bad(&w, "window in use has no shadow", a, 0);
 		else if (!w.expect[i] && bit && !debt && ++excess > vki_shadow_stats.deferred)
@@ -187,7 +200,7 @@ int vki_verify_shadow(void)
 			note_bad(&w, bit ? "shadow page marked present but not resident"
 					 : "shadow page resident but marked absent", a, os);
 	}
-	if (present != vki_shadow_stats.present)
+	if (present != vki_shadow_stats.present && !vki_arena_in_flight())
 		note_bad(&w, "present-shadow counter disagrees with the bitmap", vki_arena_base,
 			 (unsigned)vki_shadow_stats.present);
 	vki_arena_for_each(VKI_EACH_MAPPING, check_mapping, &w);

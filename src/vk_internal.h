@@ -84,11 +84,11 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *  2.7 hdr_lock   (slab.c)     slab headers, the magazine pool          yes (mmap)
  *      (pthread mutexes; the heap calls into the arena under 2.5/2.6,
  *      so they come before 3; a report never takes them)
- *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   yes (mmap,
- *      pthread mutex            pool, commit state, the presence bitmap   madvise)
- *                               writes, vki_shadow_stats, st.* but
- *                               alloc_failures (atomic), the cold ring
- *                               (arenaq.c)
+ *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   short ones
+ *      pthread mutex            pool, commit state, the presence bitmap   (a few windows;
+ *                               writes, vki_shadow_stats, st.* but        purges, growth,
+ *                               alloc_failures (atomic), the cold ring    big populate and
+ *                               (arenaq.c)                                poison drop it)
  *   4  depot lock  (stackdepot) inserts into the stack depot              no
  *      vki_spin
  *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
@@ -503,8 +503,11 @@ struct vki_area {
 				     * backed on first use (arena.c) */
 	uint8_t poisoned;       /* poisoned by hand at some time (poison.c) */
 	uint8_t resized;        /* vk_vrealloc shrank it in place: pages > size */
-	uint8_t releasing;      /* lazy: 1 its data is being decommitted outside the
-				 * arena lock, 2 that is done (arena.c, purge) */
+	uint8_t releasing;      /* lazy: 1 a purge took it (its guard markers and
+				 * data go without the arena lock), 2 its free is
+				 * poisoning it without the lock (arena.c) */
+	uint8_t populating;     /* busy: its inner windows are being backed
+				 * without the arena lock (arena.c, area_populate) */
 	struct vki_area *next;  /* purge batch / metadata free list */
 };
 
@@ -573,6 +576,9 @@ void vki_arena_count_failure(void);
 /* Look up the mapping (live or lazily freed) that holds addr.  Takes the
  * arena lock unless the caller already holds it (a report from inside). */
 bool vki_arena_describe(uintptr_t addr, struct vki_area_info *out);
+/* Mappings whose shadow is being populated or poisoned without the arena
+ * lock right now (lock held): the walk then skips the present counter. */
+unsigned long vki_arena_in_flight(void);
 /* Shared by vk_check_invariants (caller holds the arena lock): walk trees
  * and accounting; visit free regions or mappings (busy and lazy) in order. */
 int vki_arena_verify(void);
@@ -583,6 +589,10 @@ uintptr_t vki_arena_committed_end(void);
 /* The arena lock (#3); fork() support holds it across fork. */
 void vki_arena_lock(void);
 void vki_arena_unlock(void);
+/* lock_stats: this hold is the leak check's (counted apart, as vk_purge's). */
+void vki_arena_hold_leak_check(void);
+/* lock_stats: arena-lock holds timed so far (tests: a purge is many holds). */
+uint64_t vki_arena_lock_holds(void);
 void vki_arena_after_fork_child(void);
 
 /*
@@ -624,7 +634,9 @@ struct vki_area *vki_arena_split(struct vki_area *a, uintptr_t at);
  * it away (poison, release the windows no one else needs).  0 or -1. */
 int vki_arena_set_shadow(struct vki_area *a, bool on);
 /* Busy -> lazily freed (poisoned, quarantined) with the freeing stack;
- * the caller purges afterwards with vki_arena_purge_if_needed. */
+ * the caller must call vki_arena_purge_if_needed afterwards, last before it
+ * unlocks: a big piece is poisoned there, and a purge runs if lazily freed
+ * bytes exceed lazy_max.  It drops and retakes the lock (short holds). */
 void vki_arena_retire(struct vki_area *a, uint32_t stack);
 void vki_arena_purge_if_needed(void);
 
@@ -677,7 +689,9 @@ struct vki_shadow_stats {
 	bool debt; /* a release failed: some wholly free windows are still
 		    * backed; the next purge sweeps all free space for them */
 };
-extern struct vki_shadow_stats vki_shadow_stats; /* under the arena lock */
+/* Written under the arena lock; populate and release count atomically (a big
+ * mapping's inner windows are populated without the lock, arena.c). */
+extern struct vki_shadow_stats vki_shadow_stats;
 
 static inline bool vki_window_present(uintptr_t a)
 {
