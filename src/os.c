@@ -39,6 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #define MADV_GUARD_REMOVE 103
@@ -210,6 +213,13 @@ int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind)
 	if (vki_os_has_guard_markers())
 		return sys_madvise((void *)addr, len, MADV_GUARD_REMOVE);
 	return sys_mprotect((void *)addr, len, PROT_READ | PROT_WRITE);
+}
+
+/* Fault in [addr, addr + len) writable in one call (Linux 5.14+); on an
+ * older kernel the caller's first writes fault the pages in instead. */
+void vki_os_prefault(uintptr_t addr, size_t len)
+{
+	sys_madvise((void *)addr, len, MADV_POPULATE_WRITE);
 }
 
 int vki_os_decommit(uintptr_t addr, size_t len)

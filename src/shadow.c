@@ -127,6 +127,8 @@ static int populate_run(size_t w0, size_t w1, uint8_t fill)
 	stat_add(&vki_shadow_stats.populate_calls, 1);
 	if (vki_os_guard_remove(s, len, VKI_OS_POPULATE))
 		return -1;
+	if (w1 - w0 > 1) /* one call instead of a page fault per window */
+		vki_os_prefault(s, len);
 	vki_fill((void *)s, fill, len);
 	for (size_t w = w0; w < w1; w++)
 		set_bit(w);

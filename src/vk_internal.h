@@ -370,6 +370,7 @@ int vki_os_commit(uintptr_t addr, size_t len, bool guard_markers);     /* RW (+ 
 int vki_os_guard_install(uintptr_t addr, size_t len, enum vki_os_kind kind); /* zap + fault on access */
 int vki_os_guard_remove(uintptr_t addr, size_t len, enum vki_os_kind kind);  /* accessible (zero) again */
 int vki_os_decommit(uintptr_t addr, size_t len);                       /* MADV_DONTNEED */
+void vki_os_prefault(uintptr_t addr, size_t len);                      /* MADV_POPULATE_WRITE */
 int vki_os_mincore(uintptr_t addr, size_t len, unsigned char *vec);
 /* Read own memory without faulting (process_vm_readv): bytes copied, or -1. */
 long vki_os_read_self(uintptr_t addr, void *buf, size_t len);
