@@ -38,7 +38,9 @@
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
  * across system calls) is taken before fork and released on both sides;
  * so are the heap's locks (slab.c, quarantine.c), before it (lock order),
- * and the vmap (#7) and poison (#8) mutexes after it;
+ * and the vmap (#7) and poison (#8) mutexes after it (with the heap's
+ * locks held, vki_heap_lock_all also waits for other threads' lock-free
+ * heap steps, so that no object's metadata is half written in the child);
  * the spinlocks (report #2, depot #4) are never held across a fork by the
  * forking thread outside a report, and are reset in the child; the stack
  * lock (#6, stack.c's lists) is taken before fork too (after the arena

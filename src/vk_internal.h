@@ -190,6 +190,9 @@ struct vki_thread {
 	struct vki_qbatch *quarantine_batch;
 	bool heap_entered;
 	bool heap_dead;
+	uint32_t heap_shared_steps; /* slab.c: lock-free heap steps of this
+				     * thread counted in the shared counter
+				     * (it has no magazines) */
 	/*
 	 * Per-thread caches of owners of memory to come (
 	 * the thread's stack allocation, fiber bookkeeping) go here, each
@@ -400,6 +403,12 @@ int vki_os_list_tasks(int *tids, int max);
 int vki_os_tgkill(int tid, int sig);
 void vki_os_futex_wait(int *word, int val, long timeout_ms);
 void vki_os_futex_wake(int *word);
+/* slab.c's heap quiescence: membarrier(2) private expedited, registered
+ * once (false: unavailable), then a full barrier on every running thread of
+ * the process (0 or -1); sched_yield. */
+bool vki_os_membarrier_register(void);
+int vki_os_membarrier(void);
+void vki_os_yield(void);
 /* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
 /* At exit already (a destructor): flush the program's stdio, then _exit. */
