@@ -595,6 +595,14 @@ void vki_heap_thread_exit(void)
 struct vki_slab *vki_slab_large; /* live and quarantined large objects */
 pthread_mutex_t vki_slab_large_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Once, after vki_init: false when the heap cannot work (no arena).
+ * vki_heap_lock_all takes setup_lock first, so that a fork() waits for a
+ * set-up in progress on another thread (not on this one, in_heap_setup: a
+ * fork from a signal handler, which goes on in the child). */
+static bool setup_locked(void);
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static int setup_state; /* 0 not yet, 1 done, 2 failed */
+
 /* init.c's fork handler: before fork it took vki_heap_lock_all (then the
  * arena lock); in the child every heap lock is made new. */
 void vki_heap_after_fork_child(void)
@@ -607,12 +615,9 @@ void vki_heap_after_fork_child(void)
 	pthread_mutex_init(&vki_slab_caches_lock, NULL);
 	pthread_mutex_init(&vki_slab_large_lock, NULL);
 	pthread_mutex_init(&hdr_lock, NULL);
+	if (!vki_self()->in_heap_setup)
+		pthread_mutex_init(&setup_lock, NULL);
 }
-
-/* Once, after vki_init: false when the heap cannot work (no arena). */
-static bool setup_locked(void);
-static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
-static int setup_state; /* 0 not yet, 1 done, 2 failed */
 
 bool vki_heap_setup(void)
 {
@@ -620,8 +625,10 @@ bool vki_heap_setup(void)
 	if (VKI_LIKELY(s))
 		return s == 1;
 	pthread_mutex_lock(&setup_lock);
+	vki_self()->in_heap_setup = true;
 	if (!setup_state)
 		__atomic_store_n(&setup_state, setup_locked() ? 1 : 2, __ATOMIC_RELEASE);
+	vki_self()->in_heap_setup = false;
 	pthread_mutex_unlock(&setup_lock);
 	return setup_state == 1;
 }
@@ -1031,6 +1038,8 @@ void vki_heap_drain(void)
 
 void vki_heap_lock_all(void)
 {
+	if (!vki_self()->in_heap_setup)
+		pthread_mutex_lock(&setup_lock);
 	vki_quarantine_lock();
 	pthread_mutex_lock(&vki_slab_caches_lock);
 	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
@@ -1049,5 +1058,7 @@ void vki_heap_unlock_all(void)
 		pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&vki_slab_caches_lock);
 	vki_quarantine_unlock();
+	if (!vki_self()->in_heap_setup)
+		pthread_mutex_unlock(&setup_lock);
 }
 
