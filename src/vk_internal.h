@@ -964,7 +964,8 @@ int vki_heap_verify(void);
 bool vki_heap_setup(void);
 /* malloc.c: start the runtime and set the heap up (kmalloc & co.). */
 bool vki_heap_start(void);
-void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes */
+void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes,
+					   * _slabs, _large_objects */
 /* ksize(): the whole slot becomes usable; its new size (0: not live). */
 size_t vki_heap_ksize(const void *p);
 /* krealloc() in place: true when p's slot holds new_size (shadow follows). */
