@@ -585,6 +585,9 @@ void vki_heap_thread_exit(void)
 	t->heap_mags = NULL;
 	if (m) {
 		flush_mags(m);
+		/* Not counted any longer, even if a signal handler's
+		 * pthread_exit left a step of its own unfinished. */
+		__atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
 		mags_put(m);
 	}
 	vki_quarantine_thread_exit();
