@@ -64,6 +64,7 @@ static void *thread_a(void *arg)
 				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	__atomic_store_n(&listener, fd < 0 ? -2 : fd, __ATOMIC_RELEASE);
 	char *p = malloc(16); /* starts the heap: held inside its set-up */
+	__asm__ volatile("" : "+r"(p)); /* no folding of the pair at -O2 */
 	memset(p, 1, 16);
 	free(p);
 	__atomic_store_n(&a_done, 1, __ATOMIC_RELEASE);
@@ -81,7 +82,12 @@ static void *thread_s(void *arg)
 		return NULL;
 	}
 	int first = 1;
-	while (!__atomic_load_n(&a_done, __ATOMIC_ACQUIRE)) {
+	for (;;) {
+		if (__atomic_load_n(&a_done, __ATOMIC_ACQUIRE)) {
+			if (first) /* A never reached the heap's set-up */
+				__atomic_store_n(&inside, -2, __ATOMIC_RELEASE);
+			break;
+		}
 		struct pollfd pf = { fd, POLLIN, 0 };
 		int n = poll(&pf, 1, first ? 5000 : 100);
 		if (n <= 0) {
@@ -134,6 +140,7 @@ __attribute__((constructor(101))) static void setup(void)
 	if (pid == 0) {
 		alarm(5);
 		char *p = malloc(100);
+		__asm__ volatile("" : "+r"(p));
 		memset(p, 2, 100);
 		free(p);
 		say("child: malloc ok\n");
