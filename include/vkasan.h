@@ -96,7 +96,12 @@ struct vk_stats {
 	uint64_t heap_shadow_pages;            /* shadow pages of their windows */
 	uint64_t heap_objects;                 /* objects allocated, not freed */
 	uint64_t heap_bytes;                   /* their requested sizes */
-	uint64_t heap_quarantine_bytes;        /* freed, held in quarantine */
+	uint64_t heap_quarantine_bytes;        /* freed, held in the quarantine's
+						* queue (a thread's open batch,
+						* up to 509 objects or 1 MiB,
+						* joins it when full) */
+	uint64_t heap_slabs;                   /* slabs of the size classes and caches */
+	uint64_t heap_large_objects;           /* large objects (a mapping each) */
 	/* The arena's address-space quarantine (vmalloc_quarantine): purged
 	 * mappings kept out of reuse, without data or shadow of their own. */
 	uint64_t cold_areas;                   /* ranges held */

@@ -527,6 +527,11 @@ VKI_EXPORT void *__asan_memset(void *dst, int c, size_t n)
  * its own unchecked copy; route the fortified names through the checks too.
  */
 extern void __chk_fail(void) __attribute__((noreturn));
+/* glibc declares them only under _FORTIFY_SOURCE (and compilers know them
+ * as builtins, which the runtime is built without). */
+void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen);
+void *__memmove_chk(void *dst, const void *src, size_t n, size_t dstlen);
+void *__memset_chk(void *dst, int c, size_t n, size_t dstlen);
 
 VKI_EXPORT void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen)
 {

@@ -37,8 +37,12 @@
  * fork(): the child has only the forking thread, so every lock another
  * thread held would stay held for ever.  The arena lock (#3, a mutex held
  * across system calls) is taken before fork and released on both sides;
- * so are the heap's locks (slab.c, quarantine.c), before it (lock order),
- * and the vmap (#7) and poison (#8) mutexes after it;
+ * so are the heap's locks (malloc.c's and slab.c's start-up locks first:
+ * a heap start-up in progress on another thread is waited for; then
+ * quarantine.c's and slab.c's), before it (lock order),
+ * and the vmap (#7) and poison (#8) mutexes after it (with the heap's
+ * locks held, vki_heap_lock_all also waits for other threads' lock-free
+ * heap steps, so that no object's metadata is half written in the child);
  * the spinlocks (report #2, depot #4) are never held across a fork by the
  * forking thread outside a report, and are reset in the child; the stack
  * lock (#6, stack.c's lists) is taken before fork too (after the arena
@@ -53,9 +57,24 @@
 static int init_state; /* 0 not yet, 1 running, 2 done (ok or failed) */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* lock #1 */
 
+/* The fork handler runs only once vki_init registered it (step 7): a
+ * thread still in vki_init at fork() had only the start-up note left, and
+ * held init_lock, which the child's next call into the runtime would wait
+ * for for ever.  (Not when the forking thread is that thread: a fork from
+ * a signal handler, which goes on in the child.) */
+static void init_after_fork_child(void)
+{
+	if (vki_self()->in_init)
+		return;
+	pthread_mutex_init(&init_lock, NULL);
+	if (init_state == 1)
+		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
+}
+
 static void fork_prepare(void)
 {
-	vki_heap_lock_all();       /* #2.1-2.7: quarantine, caches, large objects, headers */
+	vki_malloc_fork_prepare(); /* #2.1: the heap's start (malloc.c) */
+	vki_heap_lock_all();       /* #2.2-2.7: set-up, quarantine, caches, large objects, headers */
 	vki_arena_lock();          /* #3 */
 	vki_stack_fork_prepare();  /* #6 */
 	vki_vmap_fork_prepare();   /* #7 */
@@ -69,10 +88,12 @@ static void fork_parent(void)
 	vki_stack_fork_parent();
 	vki_arena_unlock();
 	vki_heap_unlock_all();
+	vki_malloc_fork_parent();
 }
 
 static void fork_child(void)
 {
+	init_after_fork_child();
 	vki_thread_after_fork_child(); /* a new tid */
 	vki_report_after_fork_child();
 	vki_stack_fork_child();
@@ -81,6 +102,7 @@ static void fork_child(void)
 	vki_vmap_fork_child();   /* its own memfd for new frames */
 	vki_poison_fork_child();
 	vki_heap_after_fork_child();
+	vki_malloc_fork_child();
 }
 
 /*

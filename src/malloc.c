@@ -91,6 +91,31 @@ static inline int get_mode(void)
 	return VKI_LIKELY(m) ? m : start();
 }
 
+/*
+ * init.c's fork handler, before the heap's locks: a start-up in progress on
+ * another thread (it holds start_lock, and slab.c's setup_lock, until the
+ * heap is set up) is waited for, so that the child finds the heap either
+ * set up or not started, and start_lock free.  Not on the thread that is in
+ * start() itself (a fork from a signal handler): it goes on in the child.
+ */
+void vki_malloc_fork_prepare(void)
+{
+	if (!starting)
+		pthread_mutex_lock(&start_lock);
+}
+
+void vki_malloc_fork_parent(void)
+{
+	if (!starting)
+		pthread_mutex_unlock(&start_lock);
+}
+
+void vki_malloc_fork_child(void)
+{
+	if (!starting)
+		pthread_mutex_init(&start_lock, NULL);
+}
+
 /* kmalloc.c: the runtime is up and the heap set up, whatever malloc uses. */
 bool vki_heap_start(void)
 {

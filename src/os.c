@@ -530,6 +530,34 @@ void vki_os_futex_wake(int *word)
 }
 
 /*
+ * The heap's asymmetric fence (slab.c: fork and the invariant walk wait for
+ * other threads' lock-free heap steps, which need then only a compiler
+ * barrier): membarrier(2) runs a full memory barrier on every running
+ * thread of the process.  Registered once per process (Linux 4.14); false
+ * when the kernel (or a seccomp filter) refuses, and slab.c fences itself.
+ */
+#define VKI_MEMBARRIER_QUERY 0
+#define VKI_MEMBARRIER_PRIVATE_EXPEDITED (1 << 3)
+#define VKI_MEMBARRIER_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+
+bool vki_os_membarrier_register(void)
+{
+	long cmds = syscall(SYS_membarrier, VKI_MEMBARRIER_QUERY, 0, 0);
+	return cmds > 0 && (cmds & VKI_MEMBARRIER_PRIVATE_EXPEDITED) &&
+	       syscall(SYS_membarrier, VKI_MEMBARRIER_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+int vki_os_membarrier(void)
+{
+	return (int)syscall(SYS_membarrier, VKI_MEMBARRIER_PRIVATE_EXPEDITED, 0, 0);
+}
+
+void vki_os_yield(void)
+{
+	syscall(SYS_sched_yield);
+}
+
+/*
  * Alternate signal stacks (signal.c): one per thread, so that a fault on a
  * full stack still reaches the report.  Never fault-injected: a thread that
  * silently got none would die without a report only when it matters.

@@ -501,6 +501,13 @@ __attribute__((destructor)) static void print_stats_at_exit(void)
 	ROW(alloc_failures);
 	ROW(reports);
 	ROW(arena_committed);
+	ROW(heap_mappings);
+	ROW(heap_shadow_pages);
+	ROW(heap_objects);
+	ROW(heap_bytes);
+	ROW(heap_quarantine_bytes);
+	ROW(heap_slabs);
+	ROW(heap_large_objects);
 #undef ROW
 	vki_printf("  %-30s %lu\n", "stack_depot_bytes", (unsigned long)vki_stack_depot_bytes());
 }

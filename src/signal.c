@@ -70,7 +70,8 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		old->sa_handler(sig);
 		return;
 	}
-	struct sigaction dfl = *old;
+	struct sigaction dfl;
+	vki_copy(&dfl, old, sizeof(dfl)); /* not "= *old": clang calls memcpy */
 	if (si->si_code > 0 && old->sa_handler == SIG_IGN)
 		dfl.sa_handler = SIG_DFL; /* an ignored fault would loop forever */
 	vki_os_sigaction(sig, &dfl, NULL);
@@ -139,7 +140,11 @@ int vki_signal_program_action(int sig, const struct sigaction *act, struct sigac
 		return -1;
 	}
 	struct sigaction *keep = old_action(sig);
-	struct sigaction prev = *keep;
+	/* Copies of a struct sigaction (152 bytes) through vki_copy: clang
+	 * compiles a plain assignment that large into a call of memcpy, the
+	 * runtime's own checked one. */
+	struct sigaction prev;
+	vki_copy(&prev, keep, sizeof(prev));
 	if (act) {
 		/* Block the signal while swapping, so that the handler never
 		 * sees half a struct. */
@@ -147,11 +152,11 @@ int vki_signal_program_action(int sig, const struct sigaction *act, struct sigac
 		sigemptyset(&block);
 		sigaddset(&block, sig);
 		pthread_sigmask(SIG_BLOCK, &block, &saved);
-		*keep = *act;
+		vki_copy(keep, act, sizeof(*keep));
 		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	}
 	if (old)
-		*old = prev;
+		vki_copy(old, &prev, sizeof(*old));
 	return 0;
 }
 

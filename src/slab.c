@@ -204,9 +204,11 @@ struct mag {
  */
 struct vki_heap_mags {
 	struct mag mag[NCLASSES];
+	uint32_t busy;              /* lock-free heap steps in flight (below) */
 	struct vki_heap_mags *next; /* in the pool */
+	struct vki_heap_mags *all;  /* every set ever mapped (under hdr_lock) */
 };
-static struct vki_heap_mags *mags_pool;
+static struct vki_heap_mags *mags_pool, *mags_all;
 
 static struct vki_heap_mags *mags_get(void)
 {
@@ -217,14 +219,16 @@ static struct vki_heap_mags *mags_get(void)
 		for (size_t i = 0; c && i < len / sizeof(*c); i++) {
 			c[i].next = mags_pool;
 			mags_pool = &c[i];
+			c[i].all = mags_all;
+			mags_all = &c[i];
 		}
 	}
 	struct vki_heap_mags *m = mags_pool;
 	if (m)
 		mags_pool = m->next;
 	pthread_mutex_unlock(&hdr_lock);
-	if (m)
-		vki_fill(m, 0, sizeof(*m)); /* mapped zero; reused ones were flushed */
+	if (m) /* mapped zero; reused ones were flushed; busy is 0 at exit */
+		vki_fill(m->mag, 0, sizeof(m->mag));
 	return m;
 }
 
@@ -242,6 +246,160 @@ static uint32_t mag_cap(const struct vki_kcache *c)
 {
 	uint32_t n = (uint32_t)(65536 / c->size);
 	return n < 4 ? 4 : n > MAG_MAX ? MAG_MAX : n;
+}
+
+/* ---------------------------------------------------------------- quiescence */
+
+/*
+ * Some heap steps write an object's metadata and shadow without a lock: an
+ * allocation once it has its object (from the thread's magazine, or after a
+ * locked refill), a free, an object's return from quarantine, ksize and
+ * krealloc in place.  A fork() that caught another thread in the middle of
+ * one would leave the child an object with half-written metadata for ever
+ * (that thread does not exist there), and the invariant walk would flag it
+ * in either process.  So vki_heap_lock_all, once it holds every heap lock,
+ * closes a gate and waits until no thread is inside such a step; a step that
+ * starts later waits at the gate until vki_heap_unlock_all (or the fork
+ * child) opens it.  No step takes a lock or waits for anything.
+ *
+ * The fast path stays cheap: a step counts itself in its thread's magazines
+ * (every thread using the heap has them; one without - past its exit hook,
+ * or when they could not be mapped - counts in one shared atomic counter)
+ * with only a compiler barrier between that store and its read of the gate:
+ * the closing side issues membarrier(2), a full barrier on every running
+ * thread of the process (Dekker's pattern with an asymmetric fence).  Where
+ * membarrier is refused, every step fences itself.  A count, not a flag: a
+ * signal handler's malloc inside a step nests and never waits at the gate
+ * (its thread is counted already), and the closing thread skips its own
+ * count (a fork() from a handler that interrupted a step: the step goes on
+ * in the child).  The wait is bounded (STEP_WAIT_MS): a thread stopped
+ * inside a step (a debugger; two threads forking from signal handlers at
+ * once) delays a fork but never hangs it.
+ */
+#define STEP_WAIT_MS 2000
+#define GATE_CLOSED 1 /* lock_all waits for the steps in flight */
+#define GATE_FENCE 2  /* no membarrier: every step fences itself */
+
+static int heap_gate = GATE_FENCE; /* until membarrier is registered */
+static uint32_t shared_busy;       /* steps of threads without magazines */
+
+/* The gate is closed or steps fence: fence, and unless the step is nested
+ * (counted already), while the gate is closed, uncount, wait for it to
+ * open, count again. */
+static VKI_NOINLINE void step_slow(uint32_t *busy)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(busy, __ATOMIC_RELAXED) > 1)
+		return;
+	int g;
+	while ((g = __atomic_load_n(&heap_gate, __ATOMIC_SEQ_CST)) & GATE_CLOSED) {
+		__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+		while ((g = __atomic_load_n(&heap_gate, __ATOMIC_ACQUIRE)) & GATE_CLOSED)
+			vki_os_futex_wait(&heap_gate, g, 10);
+		__atomic_store_n(busy, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+}
+
+static VKI_NOINLINE void step_begin_shared(void)
+{
+	struct vki_thread *t = vki_self();
+	for (;;) {
+		__atomic_fetch_add(&shared_busy, 1, __ATOMIC_SEQ_CST);
+		if (t->heap_shared_steps++ ||
+		    !(__atomic_load_n(&heap_gate, __ATOMIC_SEQ_CST) & GATE_CLOSED))
+			return;
+		t->heap_shared_steps--;
+		__atomic_fetch_sub(&shared_busy, 1, __ATOMIC_RELEASE);
+		int g;
+		while ((g = __atomic_load_n(&heap_gate, __ATOMIC_ACQUIRE)) & GATE_CLOSED)
+			vki_os_futex_wait(&heap_gate, g, 10);
+	}
+}
+
+static VKI_NOINLINE void step_end_shared(void)
+{
+	vki_self()->heap_shared_steps--;
+	__atomic_fetch_sub(&shared_busy, 1, __ATOMIC_RELEASE);
+}
+
+/* Around every lock-free write of an object's metadata or shadow; tm: the
+ * thread's magazines (vki_self()->heap_mags), the same at both ends. */
+static inline void step_begin(struct vki_heap_mags *tm)
+{
+	if (VKI_UNLIKELY(!tm)) {
+		step_begin_shared();
+		return;
+	}
+	__atomic_store_n(&tm->busy, __atomic_load_n(&tm->busy, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	__asm__ volatile("" : : : "memory"); /* membarrier is the other half */
+	if (VKI_UNLIKELY(__atomic_load_n(&heap_gate, __ATOMIC_RELAXED)))
+		step_slow(&tm->busy);
+}
+
+static inline void step_end(struct vki_heap_mags *tm)
+{
+	if (VKI_UNLIKELY(!tm)) {
+		step_end_shared();
+		return;
+	}
+	__atomic_store_n(&tm->busy, __atomic_load_n(&tm->busy, __ATOMIC_RELAXED) - 1,
+			 __ATOMIC_RELEASE);
+}
+
+/* true once STEP_WAIT_MS have passed since the first call (*start < 0). */
+static bool waited_too_long(long *start)
+{
+	long now = vki_os_now_ms();
+	if (*start < 0)
+		*start = now;
+	return now - *start > STEP_WAIT_MS;
+}
+
+/* vki_heap_lock_all, every heap lock held (hdr_lock: mags_all is stable). */
+static void steps_quiesce(void)
+{
+	int g = __atomic_or_fetch(&heap_gate, GATE_CLOSED, __ATOMIC_SEQ_CST);
+	if (!(g & GATE_FENCE) && vki_os_membarrier() != 0) /* not expected */
+		__atomic_or_fetch(&heap_gate, GATE_FENCE, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	struct vki_heap_mags *own = vki_self()->heap_mags;
+	long start = -1;
+	for (struct vki_heap_mags *m = mags_all; m; m = m->all) {
+		if (m == own)
+			continue;
+		while (__atomic_load_n(&m->busy, __ATOMIC_ACQUIRE)) {
+			if (waited_too_long(&start))
+				return;
+			vki_os_yield();
+		}
+	}
+	while (__atomic_load_n(&shared_busy, __ATOMIC_ACQUIRE) > vki_self()->heap_shared_steps) {
+		if (waited_too_long(&start))
+			return;
+		vki_os_yield();
+	}
+}
+
+static void steps_resume(void)
+{
+	__atomic_and_fetch(&heap_gate, ~GATE_CLOSED, __ATOMIC_RELEASE);
+	vki_os_futex_wake(&heap_gate);
+}
+
+/* The fork child: the other threads, and their steps, are gone. */
+static void steps_after_fork_child(void)
+{
+	struct vki_heap_mags *own = vki_self()->heap_mags;
+	for (struct vki_heap_mags *m = mags_all; m; m = m->all)
+		if (m != own)
+			m->busy = 0; /* only after a bounded wait gave up */
+	shared_busy = vki_self()->heap_shared_steps;
+	heap_gate &= ~GATE_CLOSED;
+	/* A registration is the process's: again, to be sure. */
+	if (!(heap_gate & GATE_FENCE) && !vki_os_membarrier_register())
+		heap_gate |= GATE_FENCE;
 }
 
 /* ---------------------------------------------------------------- slabs */
@@ -427,6 +585,9 @@ void vki_heap_thread_exit(void)
 	t->heap_mags = NULL;
 	if (m) {
 		flush_mags(m);
+		/* Not counted any longer, even if a signal handler's
+		 * pthread_exit left a step of its own unfinished. */
+		__atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
 		mags_put(m);
 	}
 	vki_quarantine_thread_exit();
@@ -437,23 +598,29 @@ void vki_heap_thread_exit(void)
 struct vki_slab *vki_slab_large; /* live and quarantined large objects */
 pthread_mutex_t vki_slab_large_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Once, after vki_init: false when the heap cannot work (no arena).
+ * vki_heap_lock_all takes setup_lock first, so that a fork() waits for a
+ * set-up in progress on another thread (not on this one, in_heap_setup: a
+ * fork from a signal handler, which goes on in the child). */
+static bool setup_locked(void);
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static int setup_state; /* 0 not yet, 1 done, 2 failed */
+
 /* init.c's fork handler: before fork it took vki_heap_lock_all (then the
  * arena lock); in the child every heap lock is made new. */
 void vki_heap_after_fork_child(void)
 {
 	/* Other threads are gone; their magazines and batches stay out. */
+	steps_after_fork_child();
 	vki_quarantine_after_fork_child();
 	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
 		pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&vki_slab_caches_lock, NULL);
 	pthread_mutex_init(&vki_slab_large_lock, NULL);
 	pthread_mutex_init(&hdr_lock, NULL);
+	if (!vki_self()->in_heap_setup)
+		pthread_mutex_init(&setup_lock, NULL);
 }
-
-/* Once, after vki_init: false when the heap cannot work (no arena). */
-static bool setup_locked(void);
-static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
-static int setup_state; /* 0 not yet, 1 done, 2 failed */
 
 bool vki_heap_setup(void)
 {
@@ -461,8 +628,10 @@ bool vki_heap_setup(void)
 	if (VKI_LIKELY(s))
 		return s == 1;
 	pthread_mutex_lock(&setup_lock);
+	vki_self()->in_heap_setup = true;
 	if (!setup_state)
 		__atomic_store_n(&setup_state, setup_locked() ? 1 : 2, __ATOMIC_RELEASE);
+	vki_self()->in_heap_setup = false;
 	pthread_mutex_unlock(&setup_lock);
 	return setup_state == 1;
 }
@@ -490,6 +659,8 @@ static bool setup_locked(void)
 			i++;
 		small_index[k] = (uint8_t)i;
 	}
+	if (vki_os_membarrier_register())
+		__atomic_and_fetch(&heap_gate, ~GATE_FENCE, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&vki_slab_ready, 1, __ATOMIC_RELEASE);
 	return true;
 }
@@ -601,6 +772,7 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 	struct objmeta *m = &s->meta[(slot - s->start - c->lead) / c->slot];
 	meta_verify(m, slot);
 	uintptr_t user = VKI_ROUND_UP(slot, align);
+	step_begin(tm);
 	m->state = OBJ_SETTLING;
 	m->alloc_stack = stack;
 	m->free_stack = 0;
@@ -613,6 +785,7 @@ void *vki_heap_alloc(struct vki_kcache *c, size_t size, size_t align, uint8_t ki
 	m->state = OBJ_LIVE;
 	meta_seal(m, slot);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	step_end(tm);
 	return (void *)user;
 }
 
@@ -678,8 +851,10 @@ void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t 
 		bad_free(a, VKI_ALLOC_DEALLOC_MISMATCH, pc, kind);
 		/* going on (halt_on_error=0): free it as asked */
 	}
-	/* SETTLING while the shadow changes: the invariant walk (and a fork()ed
-	 * child, if this thread is caught here) skips the object. */
+	/* SETTLING while the shadow changes; a step, which fork() and the
+	 * invariant walk wait for. */
+	struct vki_heap_mags *tm = vki_self()->heap_mags;
+	step_begin(tm);
 	__atomic_store_n(&m->state, OBJ_SETTLING, __ATOMIC_RELAXED);
 	m->free_stack = stack;
 	m->free_tid = (uint32_t)vki_os_gettid();
@@ -694,6 +869,7 @@ void vki_heap_free(const void *p, uint8_t kind, struct vki_kcache *c, uintptr_t 
 	m->state = OBJ_QUAR;
 	meta_seal(m, slot);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	step_end(tm);
 	vki_quarantine_put((void *)slot, bytes);
 }
 
@@ -711,8 +887,11 @@ void vki_heap_recycle(void *obj)
 	struct objmeta *m = &s->meta[(slot - s->start - c->lead) / c->slot];
 	meta_verify(m, slot);
 	VKI_CHECK(m->state == OBJ_QUAR);
+	struct vki_heap_mags *tm = vki_self()->heap_mags;
+	step_begin(tm);
 	m->state = OBJ_AVAIL;
 	meta_seal(m, slot);
+	step_end(tm);
 	cache_put_many(c, &slot, 1);
 }
 
@@ -747,8 +926,11 @@ bool vki_heap_leak_ignore(const void *p)
 	uintptr_t slot = s->type == HDR_LARGE ? s->start
 		       : slot_addr(s, (uint32_t)slot_index(s, a));
 	struct objmeta *m = s->type == HDR_LARGE ? s->meta : &s->meta[slot_index(s, a)];
+	struct vki_heap_mags *tm = vki_self()->heap_mags;
+	step_begin(tm);
 	m->kind |= VKI_KIND_LEAK_IGNORED;
 	meta_seal(m, slot);
+	step_end(tm);
 	return true;
 }
 
@@ -763,9 +945,12 @@ size_t vki_heap_ksize(const void *p)
 	long i = slot_index(s, a);
 	struct objmeta *m = &s->meta[i];
 	uintptr_t slot = slot_addr(s, (uint32_t)i);
+	struct vki_heap_mags *tm = vki_self()->heap_mags;
+	step_begin(tm);
 	m->size = (uint32_t)(slot + s->cache->size - a);
 	meta_seal(m, slot);
 	shadow_live(s->cache, slot, a, m->size);
+	step_end(tm);
 	return m->size;
 }
 
@@ -782,9 +967,12 @@ bool vki_heap_resize(const void *p, size_t new_size)
 	if (a + new_size > slot + s->cache->size)
 		return false;
 	struct objmeta *m = &s->meta[i];
+	struct vki_heap_mags *tm = vki_self()->heap_mags;
+	step_begin(tm);
 	m->size = (uint32_t)new_size;
 	meta_seal(m, slot);
 	shadow_live(s->cache, slot, a, new_size);
+	step_end(tm);
 	return true;
 }
 
@@ -853,21 +1041,27 @@ void vki_heap_drain(void)
 
 void vki_heap_lock_all(void)
 {
+	if (!vki_self()->in_heap_setup)
+		pthread_mutex_lock(&setup_lock);
 	vki_quarantine_lock();
 	pthread_mutex_lock(&vki_slab_caches_lock);
 	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
 		pthread_mutex_lock(&c->lock);
 	pthread_mutex_lock(&vki_slab_large_lock);
 	pthread_mutex_lock(&hdr_lock);
+	steps_quiesce();
 }
 
 void vki_heap_unlock_all(void)
 {
+	steps_resume();
 	pthread_mutex_unlock(&hdr_lock);
 	pthread_mutex_unlock(&vki_slab_large_lock);
 	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next)
 		pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&vki_slab_caches_lock);
 	vki_quarantine_unlock();
+	if (!vki_self()->in_heap_setup)
+		pthread_mutex_unlock(&setup_lock);
 }
 

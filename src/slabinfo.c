@@ -243,16 +243,18 @@ void vki_heap_stats(struct vk_stats *out)
 	if (!__atomic_load_n(&vki_slab_ready, __ATOMIC_ACQUIRE))
 		return;
 	struct heap_count hc = { 0, 0 };
+	uint64_t slabs = 0, large = 0;
 	pthread_mutex_lock(&vki_slab_caches_lock);
 	for (struct vki_kcache *c = vki_slab_caches; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
 		for (struct vki_slab *s = c->all; s; s = s->next)
 			count_slab(s, &hc);
+		slabs += c->nslabs;
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&vki_slab_caches_lock);
 	pthread_mutex_lock(&vki_slab_large_lock);
-	for (struct vki_slab *s = vki_slab_large; s; s = s->next)
+	for (struct vki_slab *s = vki_slab_large; s; s = s->next, large++)
 		if (s->meta->state == OBJ_LIVE) {
 			hc.objects++;
 			hc.bytes += s->meta->size;
@@ -261,6 +263,8 @@ void vki_heap_stats(struct vk_stats *out)
 	out->heap_objects = hc.objects;
 	out->heap_bytes = hc.bytes;
 	out->heap_quarantine_bytes = vki_quarantine_bytes();
+	out->heap_slabs = slabs;
+	out->heap_large_objects = large; /* live and quarantined */
 }
 
 struct hwalk {

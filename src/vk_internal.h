@@ -110,9 +110,11 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  * leaf: nothing is taken under it, and it is never taken with 3 held.  7
  * and 8 are taken after 3 (the invariant walk holds 3 when it asks them)
  * and never together; a report from a thread holding one of them skips
- * what it would say from it.  The fork handler (init.c) holds 2.3-2.7
- * (vki_heap_lock_all), 3, 6, 7 and 8 across fork; the heap's are made new
- * in the child;
+ * what it would say from it.  The fork handler (init.c) holds 2.1
+ * (malloc.c's), 2.2-2.7 (vki_heap_lock_all), 3, 6, 7 and 8 across fork, so
+ * that a heap start-up in progress on another thread is waited for; the
+ * heap's are made new in the child, and init_lock (1) too (a thread can
+ * be past registering the fork handler, still holding it);
  * the spinlocks are reset in the child, whose other threads are gone.
  * Lock-free: the presence bitmap reads (acquire), vki_arena_base (release/
  * acquire publication), the depot's lookups, st.alloc_failures.
@@ -179,6 +181,7 @@ struct vki_thread {
 	} last_n;
 	bool in_init;           /* running vki_init: malloc.c serves this
 				 * thread's calls from its start-up buffer */
+	bool in_heap_setup;     /* slab.c: setting the heap up (setup_lock) */
 	uint8_t heap_mismatch_kind; /* slab.c: alloc-dealloc-mismatch report
 				     * being made: 1 + how it is freed
 				     * (enum vki_alloc_kind); 0: none */
@@ -191,6 +194,9 @@ struct vki_thread {
 	struct vki_qbatch *quarantine_batch;
 	bool heap_entered;
 	bool heap_dead;
+	uint32_t heap_shared_steps; /* slab.c: lock-free heap steps of this
+				     * thread counted in the shared counter
+				     * (it has no magazines) */
 	/*
 	 * Per-thread caches of owners of memory to come (
 	 * the thread's stack allocation, fiber bookkeeping) go here, each
@@ -403,6 +409,12 @@ int vki_os_list_tasks(int *tids, int max);
 int vki_os_tgkill(int tid, int sig);
 void vki_os_futex_wait(int *word, int val, long timeout_ms);
 void vki_os_futex_wake(int *word);
+/* slab.c's heap quiescence: membarrier(2) private expedited, registered
+ * once (false: unavailable), then a full barrier on every running thread of
+ * the process (0 or -1); sched_yield. */
+bool vki_os_membarrier_register(void);
+int vki_os_membarrier(void);
+void vki_os_yield(void);
 /* Exit. */
 void vki_os_exit(int status) __attribute__((noreturn));
 /* At exit already (a destructor): flush the program's stdio, then _exit. */
@@ -998,7 +1010,8 @@ int vki_heap_verify(void);
 bool vki_heap_setup(void);
 /* malloc.c: start the runtime and set the heap up (kmalloc & co.). */
 bool vki_heap_start(void);
-void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes */
+void vki_heap_stats(struct vk_stats *out); /* heap_objects, _bytes, _quarantine_bytes,
+					   * _slabs, _large_objects */
 /* ksize(): the whole slot becomes usable; its new size (0: not live). */
 size_t vki_heap_ksize(const void *p);
 /* krealloc() in place: true when p's slot holds new_size (shadow follows). */
@@ -1012,6 +1025,11 @@ size_t vki_kcache_size(const struct vki_kcache *c);
 void vki_heap_lock_all(void);
 void vki_heap_unlock_all(void);
 void vki_heap_after_fork_child(void);
+/* malloc.c's part of the fork handler, before vki_heap_lock_all: its
+ * start-up lock (a start-up on another thread is waited for). */
+void vki_malloc_fork_prepare(void);
+void vki_malloc_fork_parent(void);
+void vki_malloc_fork_child(void);
 
 /* leak.c: the live objects of the heap mapping that starts at mapping (a
  * slab: each live object; a large object: itself), in address order, with
