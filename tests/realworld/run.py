@@ -15,7 +15,7 @@ results.csv in the work directory.
 Environment: VKASAN_BUILD (the vkasan build tree, default ./build),
 VKASAN_RW_DIR (work directory, default $VKASAN_BUILD/realworld).
 """
-import argparse, csv, glob, json, math, os, re, shutil, subprocess, sys, time
+import argparse, csv, glob, json, math, os, re, shutil, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDS = ["plain", "asan", "vk", "vki"]
@@ -34,14 +34,17 @@ def log(msg):
     print("realworld %s: %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
-def sh(cmd, cwd=None, env=None, out=None, check=True, timeout=None):
+def sh(cmd, cwd=None, env=None, out=None, check=True, timeout=None, sampler=None):
     """Run a shell command; its output goes to the file `out` (appended).
-    A command still running after `timeout` seconds is killed (status 124)."""
+    A command still running after `timeout` seconds is killed (status 124).
+    sampler: an RssSampler started on the command's process."""
     f = open(out, "a") if out else None
     try:
         p = subprocess.Popen(cmd, shell=True, cwd=cwd, env=env, stdout=f or subprocess.DEVNULL,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                              start_new_session=True)
+        if sampler:
+            sampler.start_on(p.pid)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -51,11 +54,74 @@ def sh(cmd, cwd=None, env=None, out=None, check=True, timeout=None):
             if f:
                 f.write("\nrealworld: killed after %s s\n" % timeout)
     finally:
+        if sampler:
+            sampler.finish()
         if f:
             f.close()
     if check and rc != 0:
         raise RuntimeError("failed (%d): %s" % (rc, cmd))
     return rc
+
+
+class RssSampler:
+    """The peak RSS of the project's own programs in a suite: every 10 ms,
+    the process tree under the suite's shell is walked (/proc/PID/task/TID/
+    children) and, for each process whose executable lies in the project's
+    tree, its VmHWM (its own high-water mark) is read.  GNU time's figure is
+    the largest process of the suite, which for ctest-driven suites is
+    ctest itself; this one leaves the drivers (ctest, make, sh, python) out.
+    A program that lives less than ~10 ms can be missed."""
+
+    def __init__(self, tree):
+        self.tree = os.path.realpath(tree) + "/"
+        self.peak_kb = 0
+        self.procs = set()
+        self._stop = threading.Event()
+        self._t = None
+
+    def start_on(self, pid):
+        self.root = pid
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def finish(self):
+        self._stop.set()
+        if self._t:
+            self._t.join()
+
+    @staticmethod
+    def _children(pid):
+        out = []
+        try:
+            for t in os.listdir("/proc/%d/task" % pid):
+                try:
+                    with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+                        out += [int(x) for x in f.read().split()]
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        return out
+
+    def _sample(self):
+        todo = [self.root]
+        while todo:
+            pid = todo.pop()
+            todo += self._children(pid)
+            try:
+                if not os.readlink("/proc/%d/exe" % pid).startswith(self.tree):
+                    continue
+                with open("/proc/%d/status" % pid) as f:
+                    m = re.search(r"^VmHWM:\s+(\d+)", f.read(), re.M)
+            except OSError:
+                continue
+            if m:
+                self.procs.add(pid)
+                self.peak_kb = max(self.peak_kb, int(m.group(1)))
+
+    def _run(self):
+        while not self._stop.wait(0.01):
+            self._sample()
 
 
 def recipe_var(name, var):
@@ -324,9 +390,11 @@ def run_suite(work, b, recipe, tree, logs, i, findings):
     rss = os.path.join(logs, "time.%d.txt" % i)
     load = os.getloadavg()[0]
     t0 = time.time()
+    smp = RssSampler(tree)
     rc = sh('/usr/bin/time -v -o "%s" sh -c \'. "%s"; set -x; check\'' % (rss, recipe),
-            cwd=tree, env=env, out=tlog, check=False, timeout=3600)
-    run = {"test_s": round(time.time() - t0, 2), "load": round(load, 2), "rc": rc}
+            cwd=tree, env=env, out=tlog, check=False, timeout=3600, sampler=smp)
+    run = {"test_s": round(time.time() - t0, 2), "load": round(load, 2), "rc": rc,
+           "prog_rss_kb": smp.peak_kb or None, "prog_procs": len(smp.procs)}
     text = open(tlog, errors="replace").read()
     run["passed"], run["failed"] = parse_counts(text, rc)
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(rss).read())
@@ -350,6 +418,8 @@ def summarize(res):
     res["load"] = [r["load"] for r in runs]
     res["peak_rss_kb"] = best["peak_rss_kb"]
     res["peak_rss_kb_all"] = [r["peak_rss_kb"] for r in runs]
+    res["prog_rss_kb"] = best.get("prog_rss_kb")
+    res["prog_procs"] = best.get("prog_procs")
     res["passed"] = min(r["passed"] for r in runs)
     res["failed"] = max(r["failed"] for r in runs)
     res["false_reports"] = max(r["false_reports"] for r in runs)
@@ -432,15 +502,15 @@ def fmt_mb(kb):
     return "-" if kb is None else "%.1f" % (kb / 1024.0)
 
 
-def ratios(by, b):
+def ratios(by, b, rss="prog_rss_kb"):
     """Per project: (wall time, peak RSS) of build b over ASan's."""
     out = {}
     for (p, bb), r in by.items():
         a = by.get((p, "asan"))
         if bb != b or not a or not r.get("test_s") or not a.get("test_s") \
-                or not r.get("peak_rss_kb") or not a.get("peak_rss_kb"):
+                or not r.get(rss) or not a.get(rss):
             continue
-        out[p] = (r["test_s"] / a["test_s"], r["peak_rss_kb"] / a["peak_rss_kb"])
+        out[p] = (r["test_s"] / a["test_s"], r[rss] / a[rss])
     return out
 
 
@@ -513,9 +583,11 @@ def report(work, vkb, publish=None):
               if loads else "?"), "",
           "Each project's four builds are made back to back, then their suites run "
           "interleaved (plain, ASan, outline, inline, plain, ...), %s times each; "
-          "a suite longer than %d s runs once.  Wall time: the best run; peak RSS: "
-          "that run's (GNU time: the largest single process of the suite, the driver "
-          "such as ctest included).  Reports: every `BUG: KASAN`, vkasan leak summary, "
+          "a suite longer than %d s runs once.  Wall time: the best run.  Peak RSS "
+          "(programs): that run's largest VmHWM of any process whose executable is in "
+          "the project's tree, sampled every 10 ms (the project's own programs, not "
+          "ctest/make/sh); suite max RSS: GNU time's largest process of that run, "
+          "drivers included.  Reports: every `BUG: KASAN`, vkasan leak summary, "
           "`ERROR: AddressSanitizer` and `ERROR: LeakSanitizer` from any process of the "
           "unpatched build (its build and every suite run; both leak checks on); "
           "findings are the reports the recipe's FINDINGS names (real bugs of the "
@@ -523,39 +595,42 @@ def report(work, vkb, publish=None):
           "largest `shadow_pages` of any process at exit (`print_stats=1`) x 4 KiB." % (
               "/".join(str(n) for n in nruns) or "?", REPEAT_MAX_S), "",
           "| project | build | builds | tests passed | failed | false reports | findings "
-          "| suite wall s | runs | peak RSS MiB | resident shadow KiB |",
-          "|---|---|---|---|---|---|---|---|---|---|---|"]
+          "| suite wall s | runs | peak RSS (programs) MiB | suite max RSS MiB | resident shadow KiB |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     cw = csv.writer(open(os.path.join(work, "results.csv"), "w", newline=""))
     cw.writerow(["project", "version", "build", "builds", "build_s", "passed", "failed",
                  "false_reports", "report_types", "findings", "finding_types", "test_s",
-                 "test_s_all", "load", "peak_rss_kb", "shadow_bytes"])
+                 "test_s_all", "load", "prog_rss_kb", "peak_rss_kb", "shadow_bytes"])
     for r in rows:
         fr = (r.get("false_reports") or 0) + (r.get("build_reports") or 0)
         fd = (r.get("findings") or 0) + (r.get("build_findings") or 0)
         shadow = r.get("shadow_bytes")
-        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["project"], BUILD_NAMES.get(r["build"], r["build"]),
             "yes" if r.get("builds") else "**no**", r.get("passed", "-"),
             r.get("failed", "-"), ("**%d** %s" % (fr, " ".join(r.get("report_types", []))))
             if fr else "0", ("%d %s" % (fd, " ".join(r.get("finding_types", [])))) if fd else "0",
             fmt_s(r.get("test_s")), len(r.get("test_s_all", [])) or "-",
-            fmt_mb(r.get("peak_rss_kb")), "-" if shadow is None else "%d" % (shadow // 1024)))
+            fmt_mb(r.get("prog_rss_kb")), fmt_mb(r.get("peak_rss_kb")), "-" if shadow is None else "%d" % (shadow // 1024)))
         cw.writerow([r["project"], r.get("version"), r["build"], int(bool(r.get("builds"))),
                      r.get("build_s"), r.get("passed"), r.get("failed"), fr,
                      " ".join(r.get("report_types", [])), fd, " ".join(r.get("finding_types", [])),
                      r.get("test_s"), " ".join(str(x) for x in r.get("test_s_all", [])),
-                     " ".join(str(x) for x in r.get("load", [])), r.get("peak_rss_kb"), shadow])
+                     " ".join(str(x) for x in r.get("load", [])), r.get("prog_rss_kb"),
+                     r.get("peak_rss_kb"), shadow])
     # Geometric means of the suite's wall time and peak RSS, relative to ASan,
     # over the projects that ran under both.
     by = {(r["project"], r["build"]): r for r in rows}
     per = {b: ratios(by, b) for b in ("plain", "vk", "vki")}
-    md += ["", "| vs ASan (geomean over projects built both ways) | suite wall time | peak RSS | projects |",
-           "|---|---|---|---|"]
+    gper = {b: ratios(by, b, "peak_rss_kb") for b in ("plain", "vk", "vki")}
+    md += ["", "| vs ASan (geomean over projects) | suite wall time | peak RSS (programs) | projects "
+           "| suite max RSS (GNU time) |", "|---|---|---|---|---|"]
     for b in ("plain", "vk", "vki"):
         if per[b]:
-            md.append("| %s | %.2fx | %.2fx | %d |" % (
+            md.append("| %s | %.2fx | %.2fx | %d | %.2fx |" % (
                 BUILD_NAMES[b], geomean([t for t, _ in per[b].values()]),
-                geomean([m for _, m in per[b].values()]), len(per[b])))
+                geomean([m for _, m in per[b].values()]), len(per[b]),
+                geomean([m for _, m in gper[b].values()]) or 0))
     md += ["", "| project | outline/ASan wall | inline/ASan wall | outline/ASan RSS | inline/ASan RSS |",
            "|---|---|---|---|---|"]
     for p in sorted(set(per["vk"]) | set(per["vki"])):
