@@ -13,7 +13,8 @@ results.csv in the work directory.
          [--no-bugs] [--bugs-only] [--report-only]
 
 Environment: VKASAN_BUILD (the vkasan build tree, default ./build),
-VKASAN_RW_DIR (work directory, default $VKASAN_BUILD/realworld).
+VKASAN_RW_DIR (work directory, default $VKASAN_BUILD/realworld), RW_JOBS
+(parallel build jobs, default 2).
 """
 import argparse, csv, glob, json, math, os, re, shutil, subprocess, sys, threading, time
 
@@ -230,7 +231,9 @@ def build_env(work, build, logdir):
     env = dict(os.environ)
     d = os.path.join(work, "cc", build)
     env.update(CC=os.path.join(d, "cc"), CXX=os.path.join(d, "c++"), CFLAGS=CFLAGS,
-               CXXFLAGS=CFLAGS, LDFLAGS="", MAKEFLAGS="-j2", LC_ALL="C")
+               CXXFLAGS=CFLAGS, LDFLAGS="", LC_ALL="C")
+    # Parallel build jobs: RW_JOBS (default 2; the recipes use it too).
+    env["MAKEFLAGS"] = "-j%s" % env.get("RW_JOBS", "2")
     env["RW_HERE"] = HERE
     env.pop("MAKELEVEL", None)
     env.pop("MFLAGS", None)

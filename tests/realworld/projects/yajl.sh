@@ -3,7 +3,7 @@
 PKG=yajl
 LIB_TARGET=yajl_s
 . "$RW_HERE/lib.sh"
-build() { cmake -S . -B _b -DCMAKE_BUILD_TYPE= && cmake --build _b -j2; }
+build() { cmake -S . -B _b -DCMAKE_BUILD_TYPE= && cmake --build _b -j${RW_JOBS:-2}; }
 check() {
 	top=$PWD
 	out=$(cd test/parsing && ./run_tests.sh "$PWD/../../_b/test/parsing/yajl_test" 2>&1); st=$?
