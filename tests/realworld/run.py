@@ -374,7 +374,7 @@ def run_project(name, work, builds, do_tests, do_bugs, resume=False, repeat=1, r
     for b in builds:
         tree, res_file, res, logs = state[b]
         if do_bugs and res.get("builds") and b != "plain" and not (resume and "bugs" in res):
-            res["bugs"] = run_bugs(name, recipe, tree, work, b)
+            res["bugs"] = run_bugs(name, recipe, tree, work, b, res.get("bugs") if ONLY_BUGS else None)
             json.dump(res, open(res_file, "w"), indent=1)
 
 
@@ -440,7 +440,10 @@ def bug_header(patch, key):
     return ""
 
 
-def run_bugs(name, recipe, tree, work, b):
+ONLY_BUGS = None  # --bug: run only these bugs, keep the others' results
+
+
+def run_bugs(name, recipe, tree, work, b, keep=None):
     """Apply each injected bug, rebuild incrementally, trigger, revert."""
     out = {}
     # A bug left applied by an interrupted run is reverted first.
@@ -451,6 +454,10 @@ def run_bugs(name, recipe, tree, work, b):
         os.remove(mark)
     for patch in sorted(glob.glob(os.path.join(HERE, "bugs", name, "*.patch"))):
         bug = os.path.basename(patch)[:-6]
+        if ONLY_BUGS and bug not in ONLY_BUGS:
+            if keep and bug in keep:
+                out[bug] = keep[bug]
+            continue
         logs = os.path.join(work, "logs", name, b, "bug-" + bug)
         shutil.rmtree(logs, ignore_errors=True)
         os.makedirs(logs)
@@ -489,7 +496,7 @@ def run_bugs(name, recipe, tree, work, b):
             os.remove(mark)
         log("%s/%s bug %s: %s" % (name, b, bug, r))
         out[bug] = r
-    if out:
+    if out and not ONLY_BUGS or any(b in out for b in ONLY_BUGS or []):
         sh('. "%s"; rebuild' % recipe, cwd=tree, env=build_env(work, b, os.path.join(work, "logs", name, b)),
            out=os.path.join(work, "logs", name, b, "rebuild.log"), check=False)
     return out
@@ -751,7 +758,10 @@ def main():
                     help="keep the builds and suite results of an earlier run")
     ap.add_argument("--ci", action="store_true",
                     help="CI: the quick subset (or --projects) once each, then PASS/FAIL lines and a count")
+    ap.add_argument("--bug", help="with --bugs-only: only these injected bugs (a,b), the others' results kept")
     a = ap.parse_args()
+    global ONLY_BUGS
+    ONLY_BUGS = set(a.bug.split(",")) if a.bug else None
     if a.ci:
         a.repeat = 1
         a.quick = True
