@@ -572,10 +572,29 @@ def plot_svg(path, per):
         f.write("\n".join(o) + "\n")
 
 
+def rescan(work, r):
+    """Classify the suite runs' reports again with the recipe's current
+    FINDINGS (a finding documented after the run)."""
+    if not r.get("runs"):
+        return r
+    findings = recipe_var(r["project"], "FINDINGS")
+    for i, run in enumerate(r["runs"]):
+        ldir = os.path.join(work, "logs", r["project"], r["build"], "test", str(i))
+        if not os.path.isdir(ldir):
+            continue
+        reps = scan_reports(ldir, findings)
+        run["false_reports"] = len([x for x in reps if not x[3]])
+        run["findings"] = len([x for x in reps if x[3]])
+        run["report_types"] = sorted({"%s:%s" % (k, t) for k, t, _, fd in reps if not fd})
+        run["finding_types"] = sorted({"%s:%s" % (k, t) for k, t, _, fd in reps if fd})
+    summarize(r)
+    return r
+
+
 def report(work, vkb, publish=None):
     rows = []
     for f in sorted(glob.glob(os.path.join(work, "results", "*.json"))):
-        rows.append(json.load(open(f)))
+        rows.append(rescan(work, json.load(open(f))))
     order = {b: i for i, b in enumerate(BUILDS)}
     rows.sort(key=lambda r: (r["project"], order.get(r["build"], 9)))
     commit = subprocess.run("git -C %s rev-parse --short HEAD" % HERE, shell=True,
