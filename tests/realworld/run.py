@@ -626,7 +626,8 @@ def report(work, vkb, publish=None):
           "| project | build | builds | tests passed | failed | false reports | findings "
           "| suite wall s | runs | peak RSS (programs) MiB | suite max RSS MiB | resident shadow KiB |",
           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    cw = csv.writer(open(os.path.join(work, "results.csv"), "w", newline=""))
+    cwf = open(os.path.join(work, "results.csv"), "w", newline="")
+    cw = csv.writer(cwf)
     cw.writerow(["project", "version", "build", "builds", "build_s", "passed", "failed",
                  "false_reports", "report_types", "findings", "finding_types", "test_s",
                  "test_s_all", "load", "prog_rss_kb", "peak_rss_kb", "shadow_bytes"])
@@ -675,7 +676,8 @@ def report(work, vkb, publish=None):
            "Caught: a report of any type (leaks at exit not counted); the type shown is the first report's.", "",
            "| project | bug | expected | vkasan outline | vkasan inline | ASan |",
            "|---|---|---|---|---|---|"]
-    cb = csv.writer(open(os.path.join(work, "bugs.csv"), "w", newline=""))
+    cbf = open(os.path.join(work, "bugs.csv"), "w", newline="")
+    cb = csv.writer(cbf)
     cb.writerow(["project", "bug", "expected", "vk", "vki", "asan"])
 
     def cell(br, build, modes, exp):
@@ -700,6 +702,8 @@ def report(work, vkb, publish=None):
         md.append("| %s | %s | %s | %s | %s | %s |" % (p, bug, exp, *cells))
         cb.writerow([p, bug, exp, *cells])
     md.append("| **caught** | | | %d/%d | %d/%d | %d/%d |" % (*caught["vk"], *caught["vki"], *caught["asan"]))
+    cwf.close()
+    cbf.close()
     with open(os.path.join(work, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     log("wrote %s/results.md, results.csv, bugs.csv, results.svg" % work)
