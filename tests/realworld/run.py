@@ -10,7 +10,8 @@ rebuilt incrementally, triggered, reverted.  Results: results.md and
 results.csv in the work directory.
 
   run.py [--quick] [--projects a,b] [--builds plain,asan,vk,vki]
-         [--no-bugs] [--bugs-only] [--report-only]
+         [--no-bugs] [--bugs-only [--bug a,b]] [--report-only] [--publish DIR]
+         [--repeat N] [--retime] [--resume] [--ci]
 
 Environment: VKASAN_BUILD (the vkasan build tree, default ./build),
 VKASAN_RW_DIR (work directory, default $VKASAN_BUILD/realworld), RW_JOBS
