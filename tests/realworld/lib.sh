@@ -8,7 +8,7 @@
 # cmake_build [cmake options]: configure in _b (static libraries, tests on).
 cmake_build() {
 	cmake -S "${CMAKE_SRC:-.}" -B _b -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=OFF \
-		-DBUILD_TESTING=ON "$@" && cmake --build _b -j2
+		-DBUILD_TESTING=ON "$@" && cmake --build _b -j${RW_JOBS:-2}
 }
 
 cmake_check() {
@@ -19,13 +19,13 @@ cmake_check() {
 # program carries the runtime it was built with.
 autotools_build() {
 	[ -x configure ] || autoreconf -fi || return 1
-	./configure --disable-shared --enable-static "$@" && make -j2
+	./configure --disable-shared --enable-static "$@" && make -j${RW_JOBS:-2}
 }
 
 # rebuild: after a bug is applied or reverted; only $LIB_TARGET (the
 # library the bugs' triggers use) when the recipe names it.
 rebuild() {
-	if [ -d _b ]; then cmake --build _b -j2 ${LIB_TARGET:+--target $LIB_TARGET}; else make -j2 $LIB_TARGET; fi
+	if [ -d _b ]; then cmake --build _b -j${RW_JOBS:-2} ${LIB_TARGET:+--target $LIB_TARGET}; else make -j${RW_JOBS:-2} $LIB_TARGET; fi
 }
 
 # rw_count PASSED FAILED: the suite's counts, for run.py.

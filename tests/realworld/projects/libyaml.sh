@@ -16,3 +16,8 @@ check() {
 	rw_count $p $f
 	[ -z "${st:-}" ] && [ $f = 0 ]
 }
+# A real leak in the project's test (README, "Findings"): test-reader's
+# check_utf8_sequences leaves its loop with break before
+# yaml_parser_delete; both leak checks report it and fail that one test.
+FINDINGS='check_utf8_sequences'
+FINDING_FAILS=1

@@ -3,6 +3,6 @@
 PKG=lz4
 LIB_TARGET=lz4
 . "$RW_HERE/lib.sh"
-build() { make -j2 lib lz4 && make -C tests -j2 datagen; }
+build() { make -j${RW_JOBS:-2} lib lz4 && make -C tests -j${RW_JOBS:-2} datagen; }
 check() { make check; }
-rebuild() { make -j2 lib lz4; }
+rebuild() { make -j${RW_JOBS:-2} lib lz4; }

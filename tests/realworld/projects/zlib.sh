@@ -2,5 +2,5 @@
 PKG=zlib
 LIB_TARGET="libz.a minigzip example"
 . "$RW_HERE/lib.sh"
-build() { ./configure --static && make -j2; }
+build() { ./configure --static && make -j${RW_JOBS:-2}; }
 check() { make test; }

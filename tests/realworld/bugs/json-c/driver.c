@@ -1,7 +1,9 @@
 /*
  * Trigger for json-c's injected bugs: parse from an exact-size heap buffer
  * (no terminating NUL) with json_tokener_parse_ex, including a \u escape of a
- * three-byte character, serialize the result, free everything.  Correct on
+ * three-byte character and a key of exactly 30 bytes (the tokener's print
+ * buffer, 32 bytes, then holds 30 and its NUL: the last byte before it
+ * grows), serialize the result, free everything.  Correct on
  * an unpatched json-c.
  */
 #include <json.h>
@@ -12,7 +14,7 @@
 int main(void)
 {
 	static const char text[] =
-		"{\"euro\": \"\\u20ac\", \"text\": \"a string longer than a print buffer's first 32 bytes\","
+		"{\"abcdefghijklmnopqrstuvwxyz0123\": 30, \"euro\": \"\\u20ac\", \"text\": \"a string longer than a print buffer's first 32 bytes\","
 		" \"list\": [1, 2.5, true, null, \"four\"]}";
 	int n = (int)sizeof(text) - 1;
 	char *buf = malloc(n);
