@@ -292,8 +292,15 @@ static inline __attribute__((always_inline)) void check_fast(uintptr_t a, size_t
 			SHADOW_TEST("testl $0xffffff", a, slow);
 		return;
 	}
-	/* Outside the arena (stack, globals, the C heap), not armed, or the
-	 * shadow said no: the full check, by a tail call (see FAST below). */
+	/* Wholly outside the arena's range (stack, globals, libc's data) with no
+	 * full shadow (outline mode): nothing to check, and most of an outline
+	 * program's accesses are these - return without the call. */
+	if (VKI_LIKELY(a - VKI_ARENA_BASE >= VKI_ARENA_MAX &&
+		       a + size - 1 - VKI_ARENA_BASE >= VKI_ARENA_MAX &&
+		       !__atomic_load_n(&vki_fullshadow_on, __ATOMIC_RELAXED)))
+		return;
+	/* Not armed, straddling, or the shadow said no: the full check, by a
+	 * tail call (see FAST below). */
 slow:
 	check_small_out(a, size, is_write, RET_PC);
 }
