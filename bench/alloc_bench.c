@@ -343,5 +343,6 @@ int main(int argc, char **argv)
 			failures);
 	printf("alloc,%s,%d,%s,%ld,%.6f,%.1f,%ld\n", argv[1], nthreads, label, ops, secs,
 	       secs > 0 ? ops / secs : 0.0, failures);
+	free(ws); /* the vk build's leak check at exit would report it */
 	return 0;
 }

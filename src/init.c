@@ -71,9 +71,17 @@ static void init_after_fork_child(void)
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 }
 
+/* Weak: a program that links libvkasan.a itself (not through vkasan-cc),
+ * with libc before it, keeps libc's malloc, and malloc.c (which defines
+ * malloc) must not be pulled into its link by these references alone. */
+#pragma weak vki_malloc_fork_prepare
+#pragma weak vki_malloc_fork_parent
+#pragma weak vki_malloc_fork_child
+
 static void fork_prepare(void)
 {
-	vki_malloc_fork_prepare(); /* #2.1: the heap's start (malloc.c) */
+	if (vki_malloc_fork_prepare)
+		vki_malloc_fork_prepare(); /* #2.1: the heap's start (malloc.c) */
 	vki_heap_lock_all();       /* #2.2-2.7: set-up, quarantine, caches, large objects, headers */
 	vki_arena_lock();          /* #3 */
 	vki_stack_fork_prepare();  /* #6 */
@@ -88,7 +96,8 @@ static void fork_parent(void)
 	vki_stack_fork_parent();
 	vki_arena_unlock();
 	vki_heap_unlock_all();
-	vki_malloc_fork_parent();
+	if (vki_malloc_fork_parent)
+		vki_malloc_fork_parent();
 }
 
 static void fork_child(void)
@@ -102,7 +111,8 @@ static void fork_child(void)
 	vki_vmap_fork_child();   /* its own memfd for new frames */
 	vki_poison_fork_child();
 	vki_heap_after_fork_child();
-	vki_malloc_fork_child();
+	if (vki_malloc_fork_child)
+		vki_malloc_fork_child();
 }
 
 /*
