@@ -87,6 +87,7 @@ while [ $round -le $alloc_rounds ]; do
 			printf ' %s thread(s)' "$t"
 			run alloc "BENCH_RUN=1" "$bin/alloc_bench-vk" $w $t $loops $cap vkasan
 			run alloc "VKASAN_OPTIONS=shadow=0" "$bin/alloc_bench-vk" $w $t $loops $cap shadow=0
+			run alloc "VKASAN_OPTIONS=vmalloc_quarantine=0" "$bin/alloc_bench-vk" $w $t $loops $cap quarantine=0
 			run alloc "BENCH_RUN=1" "$bin/alloc_bench-mmap" $w $t $loops $cap mmap
 			run alloc "BENCH_RUN=1" "$bin/alloc_bench-malloc" $w $t $loops $cap malloc
 			run alloc "BENCH_RUN=1" "$bin/alloc_bench-asan" $w $t $loops $cap asan
