@@ -1160,7 +1160,11 @@ static void area_unreserve(struct vki_area *a)
  * without the lock (~2 us a window: a 64 MiB mapping is 2048 of them).  No
  * other mapping intersects them, and no purge releases a window of a busy
  * mapping, so nobody else touches them meanwhile.  Its decommit (*decommit)
- * goes there too. */
+ * goes there too.  Off by default (option populate_unlocked): the stress
+ * test with fault injection finds, in 1 run of 4, a live big mapping whose
+ * inner windows are absent at an invariant walk, and that race is not
+ * pinned down yet; with the whole populate under the lock it does not
+ * happen (0 of 14 runs). */
 #define POPULATE_LOCKED_MAX 4
 
 static int area_populate(struct vki_area *a, const struct vki_area_req *req, uintptr_t inner[2],
@@ -1171,7 +1175,7 @@ static int area_populate(struct vki_area *a, const struct vki_area_req *req, uin
 	bool zero = req->zero && dirty_free;
 	inner[0] = inner[1] = 0;
 	*decommit = false;
-	if (req->shadow && !req->lazy && ie > is &&
+	if (vki_opt.populate_unlocked && req->shadow && !req->lazy && ie > is &&
 	    (ie - is) >> VKI_WINDOW_SHIFT >= POPULATE_LOCKED_MAX) {
 		if ((s < is && vki_shadow_populate(s, is)) || (ie < e && vki_shadow_populate(ie, e)))
 			return -1; /* area_unreserve releases what the rule allows */
@@ -1323,14 +1327,7 @@ void *vki_area_alloc_ex(const struct vki_area_req *in)
  * tid is the task named as the one that freed it. */
 static void area_unpublish(struct vki_area *a, uint32_t stack, uint32_t tid)
 {
-	vki_tree_remove(&busy_tree, &a->node);
-	st.live_bytes -= a->size;
-	if (has_lazy_windows(a))
-		st.lazy_shadow_live--;
-	if (heap_owned(a)) {
-		st.heap_areas--;
-		st.heap_bytes -= a->size;
-	}
+	area_unpublish_failed(a); /* out of the busy tree and the counters */
 	if (vki_opt.shadow && !a->noshadow && a->releasing != 2) { /* 2: poison_unlocked */
 		if (has_lazy_windows(a))
 			lazy_poison(a);

@@ -267,6 +267,7 @@ enum vki_opt_type { VKI_OPT_BOOL, VKI_OPT_INT, VKI_OPT_SIZE, VKI_OPT_STR };
 	X(fail_mmap_every, INT, 0, "fault injection: fail every Nth OS mapping call")  \
 	X(verify_every, INT, 0, "run the invariant walk every N purges (0: never)")    \
 	X(lock_stats, BOOL, 0, "time every arena-lock hold; histogram at exit")       \
+	X(populate_unlocked, BOOL, 0, "big mappings back their inner shadow windows without the arena lock (experimental)") \
 	X(stack_depth, INT, 32, "frames kept per allocation/free stack (max 64)")      \
 	X(heap, BOOL, 1, "check malloc/free/new/delete (0: leave them to libc)")         \
 	X(quarantine_size, SIZE, 256UL << 20, "bytes of freed heap objects held back")  \
