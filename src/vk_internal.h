@@ -87,8 +87,10 @@ static inline __attribute__((always_inline)) bool vki_granule_bad(uint8_t s, uin
  *   3  arena lock  (arena.c)    the free/busy/lazy trees, the metadata   short ones
  *      pthread mutex            pool, commit state, the presence bitmap   (a few windows;
  *                               writes, vki_shadow_stats, st.* but        purges, growth,
- *                               alloc_failures (atomic), the cold ring    big populate and
- *                               (arenaq.c)                                poison drop it)
+ *                               alloc_failures (atomic), the cold ring    big poison drop
+ *                               (arenaq.c)                                it; big populate
+ *                                                                         with populate_
+ *                                                                         unlocked=1)
  *   4  depot lock  (stackdepot) inserts into the stack depot              no
  *      vki_spin
  *   5  reg lock    (redzone.c)  the globals registry                      yes (mmap of
@@ -703,8 +705,9 @@ struct vki_shadow_stats {
 	bool debt; /* a release failed: some wholly free windows are still
 		    * backed; the next purge sweeps all free space for them */
 };
-/* Written under the arena lock; populate and release count atomically (a big
- * mapping's inner windows are populated without the lock, arena.c). */
+/* Written under the arena lock; populate and release count atomically (a
+ * purge releases big areas' inner windows without the lock, and so does a
+ * big mapping's populate with populate_unlocked=1, arena.c). */
 extern struct vki_shadow_stats vki_shadow_stats;
 
 static inline bool vki_window_present(uintptr_t a)
